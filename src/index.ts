@@ -1,0 +1,1 @@
+export { BuildImageError, isBuildImageError } from "./errors.js";
