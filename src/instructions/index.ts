@@ -1,0 +1,1 @@
+export { expandWord, expandWordWithMatches, processWord, splitWords, ShellWordError, type Env, type ExpandOptions, type LexOptions, type WordResult } from "./lex.js";
