@@ -1,0 +1,26 @@
+import type { Platform } from "./manifest.js";
+
+/** Node's `process.arch` in OCI/Go terms. */
+const goArch: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64", loong64: "loong64", mips: "mips", mipsel: "mipsle" };
+
+/** The platform this process runs on, as an image index names it: `linux/amd64`. */
+export function hostPlatform(): Platform {
+  return { os: process.platform === "win32" ? "windows" : process.platform, architecture: goArch[process.arch] ?? process.arch };
+}
+
+/** Parses `linux/arm64/v8` (os/arch[/variant]). */
+export function parsePlatform(text: string): Platform {
+  const [os = "", architecture = "", variant] = text.split("/");
+  return variant === undefined ? { os, architecture } : { os, architecture, variant };
+}
+
+export function formatPlatform(platform: Platform): string {
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
+}
+
+/** Whether an index entry's platform serves the wanted one (a missing variant matches any). */
+export function platformMatches(candidate: Platform | undefined, wanted: Platform): boolean {
+  if (!candidate) return false;
+  if (candidate.os !== wanted.os || candidate.architecture !== wanted.architecture) return false;
+  return wanted.variant === undefined || candidate.variant === undefined || candidate.variant === wanted.variant;
+}
