@@ -1,0 +1,15 @@
+export { createRegistryClient, login, logout } from "./client.js";
+export type { RegistryClient, RegistryClientOptions, LoginOptions } from "./client.js";
+export { parseReference, withTag, makeReference } from "./reference.js";
+export type { ImageReference } from "./reference.js";
+export { RegistryError, isRegistryError } from "./errors.js";
+export type { RegistryErrorCode } from "./errors.js";
+export { hostPlatform, parsePlatform, formatPlatform, selectPlatform } from "./platform.js";
+export type { Platform, IndexEntry } from "./platform.js";
+export { resolveCredentials, dockerConfigPath } from "./credentials.js";
+export type { Credentials } from "./credentials.js";
+export * from "./media-types.js";
+export type { RegistryEvent } from "./events.js";
+export type { Manifest, PulledManifest } from "./pull.js";
+export type { BlobSource, BlobPushResult, ManifestSource, PushImageOptions, PushImageResult } from "./push.js";
+export type { RetryOptions } from "./retry.js";

@@ -1,0 +1,137 @@
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
+import { Agent, request } from "undici";
+import type { Dispatch, RegistryRequest, RegistryResponse } from "./dispatch.js";
+import { RegistryError } from "./errors.js";
+import { DOCKER_HUB } from "./reference.js";
+
+export interface TransportOptions {
+  /** Registries (`host[:port]`) reached over plain http or TLS without verification, as `--insecure-registry`. */
+  insecureRegistries?: string[];
+  /** Extra CA certificates (PEM) trusted beside the system ones; `SSL_CERT_FILE` from `env` too. */
+  caFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Transport {
+  dispatch: Dispatch;
+  close(): Promise<void>;
+}
+
+const networkCodes = new Set([
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH",
+  "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED",
+]);
+const certCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/;
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.cause?.code ?? e?.code ?? "";
+}
+
+export function isNetworkError(err: unknown): boolean {
+  return networkCodes.has(errorCode(err));
+}
+
+function isTlsProtocolError(err: unknown): boolean {
+  const code = errorCode(err);
+  return code.startsWith("ERR_SSL_") || code === "EPROTO";
+}
+
+function hostOf(registry: string): string {
+  return registry === DOCKER_HUB ? "registry-1.docker.io" : registry;
+}
+
+/** Docker's rule: localhost and 127.0.0.0/8 may use plain http without being configured as insecure. */
+export function isLocalRegistry(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, "");
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Turns a failed connection into an error that names the registry and says what to try. */
+export function connectionError(err: unknown, req: RegistryRequest): RegistryError {
+  const code = errorCode(err);
+  const where = { registry: req.registry, repository: req.repository, cause: err };
+  if (certCodes.test(code)) {
+    return new RegistryError("REGISTRY_TLS", `TLS certificate of registry ${req.registry} is not trusted (${code})`, {
+      ...where,
+      hint: `pass the registry's CA certificate with --ca-file (or SSL_CERT_FILE), or add ${req.registry} to --insecure-registry`,
+    });
+  }
+  if (isTlsProtocolError(err)) {
+    return new RegistryError("REGISTRY_TLS", `TLS handshake with registry ${req.registry} failed (${code})`, {
+      ...where,
+      hint: `if ${req.registry} serves plain http, add it to --insecure-registry`,
+    });
+  }
+  const reason = code || (err instanceof Error ? err.message : String(err));
+  return new RegistryError("REGISTRY_UNREACHABLE", `cannot reach registry ${req.registry}${req.repository ? ` (repository ${req.repository})` : ""}: ${reason}`, {
+    ...where,
+    retriable: networkCodes.has(code),
+    hint: `check that the registry is running and that ${req.registry} is the right host and port`,
+  });
+}
+
+/**
+ * The bottom of the stack: picks http or https per registry and sends one request with undici.
+ * Local and insecure registries try https first and fall back to http when the server does not speak TLS.
+ */
+export function createTransport(options: TransportOptions = {}): Transport {
+  const env = options.env ?? process.env;
+  const insecure = new Set(options.insecureRegistries ?? []);
+  const caFiles = [options.caFile, env.SSL_CERT_FILE].filter((f): f is string => Boolean(f));
+  const ca = caFiles.length ? [...rootCertificates, ...caFiles.map((f) => readFileSync(f, "utf8"))] : undefined;
+  const verified = new Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 10_000 });
+  const unverified = new Agent({ connect: { rejectUnauthorized: false }, keepAliveTimeout: 10_000 });
+  const origins = new Map<string, string>();
+
+  const agentFor = (url: URL): Agent =>
+    url.protocol === "https:" && insecure.has(url.host) ? unverified : verified;
+
+  async function send(url: URL, req: RegistryRequest): Promise<RegistryResponse> {
+    const res = await request(url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body?.() ?? null,
+      dispatcher: agentFor(url),
+      signal: req.signal,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body, url: url.href };
+  }
+
+  // Like Docker's ping: learns the scheme once per registry; failures are not remembered.
+  async function originOf(req: RegistryRequest): Promise<string> {
+    const known = origins.get(req.registry);
+    if (known) return known;
+    const host = hostOf(req.registry);
+    let origin = `https://${host}`;
+    if (insecure.has(req.registry) || isLocalRegistry(req.registry)) {
+      try {
+        const res = await send(new URL(`${origin}/v2/`), { method: "GET", registry: req.registry, path: "/v2/", signal: req.signal });
+        res.body.resume();
+      } catch (err) {
+        if (!isTlsProtocolError(err) && errorCode(err) !== "ECONNRESET") throw err;
+        origin = `http://${host}`;
+      }
+    }
+    origins.set(req.registry, origin);
+    return origin;
+  }
+
+  const dispatch: Dispatch = async (req) => {
+    try {
+      const url = /^https?:\/\//.test(req.path) ? new URL(req.path) : new URL(req.path, await originOf(req));
+      return await send(url, req);
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      throw connectionError(err, req);
+    }
+  };
+
+  return {
+    dispatch,
+    async close() {
+      await Promise.all([verified.close(), unverified.close()]);
+    },
+  };
+}
