@@ -1,0 +1,128 @@
+// Content hashing for the build cache: a Merkle hash of exactly what a COPY/ADD selected
+// (destination-relative path, type, mode, uid/gid as they will be written, size, content sha256,
+// link target — never times), with a persistent memo keyed by (path, size, mtime, ctime, inode,
+// device) so that files whose stat is unchanged are not read again on the next build.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { SelectedEntry, Selection } from "./select.js";
+
+export interface HashOptions {
+  /** `--chmod`: the mode every copied file and directory gets. */
+  chmod?: number;
+  /** `--chown`, resolved to numbers. */
+  chown?: { uid: number; gid: number };
+  signal?: AbortSignal;
+}
+
+interface MemoRecord {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+  digest: string;
+}
+
+const MEMO_VERSION = 1;
+
+/** Holds the content memo of one source root; counters let callers (and tests) see what was read. */
+export class ContentHasher {
+  /** Files whose content was read and hashed. */
+  filesHashed = 0;
+  /** Files whose digest came from the memo. */
+  memoHits = 0;
+  private dirty = false;
+
+  private constructor(
+    private readonly memo: Map<string, MemoRecord>,
+    private readonly memoPath: string | undefined,
+  ) {}
+
+  /** A hasher whose memo persists at `memoPath` (missing or unreadable memo: start empty). */
+  static async open(memoPath: string | undefined): Promise<ContentHasher> {
+    const memo = new Map<string, MemoRecord>();
+    if (memoPath !== undefined) {
+      const text = await readFile(memoPath, "utf8").catch(() => undefined);
+      const parsed = text === undefined ? undefined : safeParse(text);
+      if (parsed?.version === MEMO_VERSION) for (const [path, record] of Object.entries(parsed.files)) memo.set(path, record);
+    }
+    return new ContentHasher(memo, memoPath);
+  }
+
+  static inMemory(): ContentHasher {
+    return new ContentHasher(new Map(), undefined);
+  }
+
+  /** sha256 of one file's content, from the memo when its stat is unchanged. */
+  async fileDigest(entry: SelectedEntry, signal?: AbortSignal): Promise<string> {
+    const known = this.memo.get(entry.path);
+    if (
+      known &&
+      known.size === entry.size &&
+      known.mtimeMs === entry.mtimeMs &&
+      known.ctimeMs === entry.ctimeMs &&
+      known.ino === entry.ino &&
+      known.dev === entry.dev
+    ) {
+      this.memoHits++;
+      return known.digest;
+    }
+    const hash = createHash("sha256");
+    await pipeline(createReadStream(entry.path), hash, { signal });
+    const digest = hash.digest("hex");
+    this.filesHashed++;
+    this.memo.set(entry.path, { size: entry.size, mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, ino: entry.ino, dev: entry.dev, digest });
+    this.dirty = true;
+    return digest;
+  }
+
+  /**
+   * `sha256:<hex>` over the selection as it will land: each source's prefix and entries with
+   * the mode and owner the copy gives them. Equal selections hash equally on any machine.
+   */
+  async hashSelection(selection: Selection, options: HashOptions = {}): Promise<string> {
+    const top = createHash("sha256");
+    top.update(`selection v1 parents=${selection.parents}\n`);
+    for (const source of selection.sources) {
+      const node = createHash("sha256");
+      for (const entry of source.entries) {
+        options.signal?.throwIfAborted();
+        const owner = options.chown ?? (selection.preserveOwner ? { uid: entry.uid, gid: entry.gid } : { uid: 0, gid: 0 });
+        const mode = entry.kind === "symlink" ? 0o777 : (options.chmod ?? entry.mode);
+        const content = entry.kind === "file" ? await this.fileDigest(entry, options.signal) : "";
+        node.update(
+          `${JSON.stringify(entry.rel)} ${entry.kind} ${mode.toString(8)} ${owner.uid}:${owner.gid} ${entry.size} ${content} ${JSON.stringify(entry.linkTarget ?? "")}\n`,
+        );
+      }
+      top.update(`${JSON.stringify(source.prefix)} ${source.kind} ${node.digest("hex")}\n`);
+    }
+    await this.save();
+    return `sha256:${top.digest("hex")}`;
+  }
+
+  /** Writes the memo (when it changed) to a temp file and renames it into place. */
+  async save(): Promise<void> {
+    if (!this.dirty || this.memoPath === undefined) return;
+    const tmp = `${this.memoPath}.${process.pid}.${Date.now()}.tmp`;
+    await mkdir(dirname(this.memoPath), { recursive: true });
+    await writeFile(tmp, JSON.stringify({ version: MEMO_VERSION, files: Object.fromEntries(this.memo) }));
+    await rename(tmp, this.memoPath);
+    this.dirty = false;
+  }
+}
+
+/** Hashes a selection with the memo of the root it came from. */
+export function hashSelection(selection: Selection, options: HashOptions = {}): Promise<string> {
+  return selection.hasher.hashSelection(selection, options);
+}
+
+function safeParse(text: string): { version: number; files: Record<string, MemoRecord> } | undefined {
+  try {
+    return JSON.parse(text) as { version: number; files: Record<string, MemoRecord> };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,16 @@
+export { openContext, type BuildContext, type OpenContextOptions } from "./context.js";
+export { ContextError, withLocation, type ContextErrorCode } from "./errors.js";
+export { compilePatterns, parseIgnoreFile, InvalidPatternError, type PatternMatcher } from "./patterns.js";
+export { goMatch, BadPatternError } from "./go-match.js";
+export { resolveInRoot, cleanRelative, type RootPath } from "./in-root.js";
+export {
+  selectSources,
+  type SourceRoot,
+  type PlainSource,
+  type SelectOptions,
+  type Selection,
+  type SelectedSource,
+  type SelectedEntry,
+  type EntryKind,
+} from "./select.js";
+export { ContentHasher, hashSelection, type HashOptions } from "./hash.js";
