@@ -70,20 +70,19 @@ export function formatImageName(ref: ImageReference): string {
   return `${ref.domain}/${ref.path}${ref.tag === undefined ? "" : `:${ref.tag}`}${ref.digest === undefined ? "" : `@${ref.digest}`}`;
 }
 
-/** The repository without tag or digest, in full: `docker.io/library/app`. */
-export function repositoryOf(ref: ImageReference): string {
-  return `${ref.domain}/${ref.path}`;
-}
-
 /** Normalises a name to the full form: `app` → `docker.io/library/app:latest`. */
 export function normalizeImageName(name: string): string {
   return formatImageName(parseImageName(name));
 }
 
-/** The short form Docker shows: `docker.io/library/app:latest` → `app:latest`, `docker.io/team/app` → `team/app`. */
+/** The repository as Docker shows it: `docker.io/library/app` → `app`, `docker.io/team/app` → `team/app`. */
+export function shortRepository(ref: ImageReference): string {
+  if (ref.domain !== DEFAULT_DOMAIN) return `${ref.domain}/${ref.path}`;
+  return ref.path.startsWith("library/") && ref.path.split("/").length === 2 ? ref.path.slice("library/".length) : ref.path;
+}
+
+/** The short form Docker shows: `docker.io/library/app:latest` → `app:latest`, `docker.io/team/app:1` → `team/app:1`. */
 export function shortImageName(name: string): string {
   const ref = parseImageName(name);
-  let repo = ref.domain === DEFAULT_DOMAIN ? ref.path : `${ref.domain}/${ref.path}`;
-  if (ref.domain === DEFAULT_DOMAIN && repo.startsWith("library/") && repo.split("/").length === 2) repo = repo.slice("library/".length);
-  return `${repo}${ref.tag === undefined ? "" : `:${ref.tag}`}${ref.digest === undefined ? "" : `@${ref.digest}`}`;
+  return `${shortRepository(ref)}${ref.tag === undefined ? "" : `:${ref.tag}`}${ref.digest === undefined ? "" : `@${ref.digest}`}`;
 }

@@ -48,16 +48,29 @@ export async function writeImage(store: ImageStore, input: WriteImageInput): Pro
       hint: "give one layer per rootfs.diff_ids entry, in the same order",
     });
   }
-  for (const layer of input.layers) {
+  const configBlob = await store.content.writeBuffer(canonicalJson(config));
+  return writeManifest(store, configBlob, input.layers, input.annotations);
+}
+
+/**
+ * Writes an OCI manifest for a config blob already stored (kept byte for byte, so an imported Docker
+ * image keeps its image ID) and stored layers.
+ */
+export async function writeManifest(
+  store: ImageStore,
+  configBlob: { digest: Digest; size: number },
+  layers: LayerDescriptor[],
+  annotations?: Record<string, string>,
+): Promise<WrittenImage> {
+  for (const layer of layers) {
     if (!(await store.content.has(layer.digest))) throw missingBlob(layer.digest, "layer");
   }
-  const configBlob = await store.content.writeBuffer(canonicalJson(config));
   const manifest: OciManifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     config: { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size },
-    layers: input.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.annotations ? { annotations: l.annotations } : {}) })),
-    ...(input.annotations ? { annotations: input.annotations } : {}),
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.annotations ? { annotations: l.annotations } : {}) })),
+    ...(annotations ? { annotations } : {}),
   };
   const manifestBlob = await store.content.writeBuffer(canonicalJson(manifest));
   return { manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, configDigest: configBlob.digest, manifest };

@@ -10,7 +10,7 @@ import { canonicalJson } from "./canonical-json.js";
 import { isDigest, type Digest } from "./digest.js";
 import { parseJson } from "./image-config.js";
 import { ImageError } from "./image-errors.js";
-import { formatImageName, normalizeImageName, parseImageName, shortImageName } from "./image-name.js";
+import { formatImageName, normalizeImageName, parseImageName, shortImageName, shortRepository } from "./image-name.js";
 import { readImage, readManifestBlob, type ImageStore, type StoredImage } from "./image-store.js";
 import { withIndexLock, type LockOptions } from "./local-images-lock.js";
 import { OciIndexSchema, mediaTypeOf, type Descriptor, type OciIndex, type Platform } from "./manifest.js";
@@ -102,6 +102,22 @@ export async function tagImage(store: ImageStore, name: string, manifestDigest: 
     options,
   );
   return full;
+}
+
+/**
+ * Keeps a manifest in the index without a name (as `docker load` keeps an untagged image), so `gc`
+ * does not reclaim it. A no-op when an entry for it exists.
+ */
+export async function addUntaggedImage(store: ImageStore, manifestDigest: Digest, options: LockOptions = {}): Promise<void> {
+  const parsed = await readManifestBlob(store, manifestDigest);
+  const size = await store.content.size(manifestDigest);
+  await updateLocalIndex(
+    store.root,
+    (index) => {
+      if (!index.manifests.some((m) => m.digest === manifestDigest)) index.manifests.push({ mediaType: mediaTypeOf(parsed), digest: manifestDigest, size });
+    },
+    options,
+  );
 }
 
 function platformOf(image: StoredImage): Platform {
@@ -199,7 +215,7 @@ export async function listImages(store: ImageStore): Promise<LocalImage[]> {
     out.push({
       name,
       shortName: name === undefined ? undefined : shortImageName(name),
-      repository: ref === undefined ? undefined : shortImageName(formatImageName({ ...ref, tag: undefined, digest: undefined })),
+      repository: ref === undefined ? undefined : shortRepository(ref),
       tag: ref?.tag,
       manifestDigest: entry.digest,
       mediaType: entry.mediaType,
