@@ -1,0 +1,15 @@
+import { BuildImageError } from "../errors.js";
+
+/**
+ * Errors of the build cache. Codes:
+ * - `CACHE_KEY_INVALID`: a key or parent key that is not `sha256:` + 64 hex digits.
+ * - `CACHE_MOUNT_LOCKED`: a `sharing=locked` cache mount stayed locked past the timeout.
+ * - `CACHE_MOUNT_INVALID`: a cache mount id or sharing mode that cannot be used.
+ * - `CACHE_PRUNE_INVALID`: prune options that contradict each other or are out of range.
+ */
+export class CacheError extends BuildImageError {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = "CacheError";
+  }
+}

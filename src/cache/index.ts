@@ -1,0 +1,5 @@
+export type { Cache, CacheField, CacheInputs, CacheLayer, CacheRecord, CacheResult, NewCacheRecord } from "./cache.js";
+export { EXPLAIN_ONLY_FIELDS } from "./cache.js";
+export { cacheKey, isCacheKey, KEY_FORMAT } from "./key.js";
+export { openCache } from "./record-store.js";
+export { CacheError } from "./errors.js";
