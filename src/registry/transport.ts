@@ -124,7 +124,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
       return await send(url, req);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
-      throw connectionError(err, req);
+      // Anything else (a local body stream failing, say) is not the registry's fault: passed on as is.
+      const code = errorCode(err);
+      if (networkCodes.has(code) || code.startsWith("UND_ERR") || certCodes.test(code) || isTlsProtocolError(err)) throw connectionError(err, req);
+      throw err;
     }
   };
 

@@ -1,0 +1,184 @@
+// A real registry for tests: Debian's docker-registry (distribution v2) on 127.0.0.1, a free port and a
+// temp dir; optionally behind htpasswd basic auth, token auth (a token issuer in this process) or TLS
+// with a CA made here. Always cleaned up: by stop(), and by an exit hook if a test forgets or crashes.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { openSync, closeSync, rmSync, readFileSync } from "node:fs";
+import { mkdtemp, mkdir, copyFile, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startTokenIssuer, type TokenIssuer } from "./token-issuer.js";
+
+export interface RegistryOptions {
+  auth?: "htpasswd" | "token";
+  tls?: boolean;
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, the registry part of references. */
+  host: string;
+  url: string;
+  dir: string;
+  username?: string;
+  password?: string;
+  /** PEM of the CA that signed the registry's certificate (tls only). */
+  caFile?: string;
+  /** A directory with ca.crt, for `skopeo --cert-dir` (tls only). */
+  certDir?: string;
+  tokenIssuer?: TokenIssuer;
+  /** Arguments that let skopeo reach this registry, `--src-*` or `--dest-*` by `side`. */
+  skopeoArgs(side: "src" | "dest"): string[];
+  /** SIGTERM, wait, remove the temp dir. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash; the data stays for restart(). */
+  kill(): Promise<void>;
+  /** Start again on the same port with the same data. */
+  restart(): Promise<void>;
+}
+
+const live = new Set<{ child: ChildProcess | undefined; dir: string }>();
+process.on("exit", () => {
+  for (const entry of live) {
+    entry.child?.kill("SIGKILL");
+    rmSync(entry.dir, { recursive: true, force: true });
+  }
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function openssl(args: string[]): void {
+  execFileSync("openssl", args, { stdio: "ignore" });
+}
+
+async function makeTls(dir: string): Promise<{ caFile: string; certFile: string; keyFile: string; certDir: string }> {
+  const caFile = join(dir, "ca.crt");
+  const caKey = join(dir, "ca.key");
+  const keyFile = join(dir, "server.key");
+  const csr = join(dir, "server.csr");
+  const certFile = join(dir, "server.crt");
+  const ext = join(dir, "server.ext");
+  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=build-image test CA"]);
+  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", csr, "-subj", "/CN=127.0.0.1"]);
+  await writeFile(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  openssl(["x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", certFile, "-days", "2", "-extfile", ext]);
+  const certDir = join(dir, "certs.d");
+  await mkdir(certDir);
+  await copyFile(caFile, join(certDir, "ca.crt"));
+  return { caFile, certFile, keyFile, certDir };
+}
+
+function probe(url: string, ca: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = url.startsWith("https:") ? httpsRequest : httpRequest;
+    const req = request(`${url}/v2/`, { ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 || res.statusCode === 401);
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), "build-image-registry-"));
+  const entry: { child: ChildProcess | undefined; dir: string } = { child: undefined, dir };
+  live.add(entry);
+  let tokenIssuer: TokenIssuer | undefined;
+  try {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const tls = options.tls ? await makeTls(dir) : undefined;
+    const url = `${tls ? "https" : "http"}://${host}`;
+    const username = options.auth ? "tester" : undefined;
+    const password = options.auth ? randomBytes(12).toString("hex") : undefined;
+    let auth = "";
+    if (options.auth === "htpasswd") {
+      await writeFile(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", username!, password!], { encoding: "utf8" }));
+      auth = `auth:\n  htpasswd:\n    realm: test-realm\n    path: ${join(dir, "htpasswd")}\n`;
+    } else if (options.auth === "token") {
+      tokenIssuer = await startTokenIssuer({ dir, username: username!, password: password! });
+      auth = `auth:\n  token:\n    realm: ${tokenIssuer.realm}\n    service: ${tokenIssuer.service}\n    issuer: ${tokenIssuer.issuer}\n    rootcertbundle: ${tokenIssuer.certFile}\n`;
+    }
+    const config = join(dir, "config.yml");
+    await writeFile(config, [
+      "version: 0.1",
+      "log:\n  level: warn\n  accesslog:\n    disabled: true",
+      `storage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false`,
+      `http:\n  addr: ${host}\n  secret: ${randomBytes(16).toString("hex")}` +
+        (tls ? `\n  tls:\n    certificate: ${tls.certFile}\n    key: ${tls.keyFile}` : ""),
+      auth,
+    ].join("\n"));
+    const ca = tls ? readFileSync(tls.caFile, "utf8") : undefined;
+
+    const start = async (): Promise<void> => {
+      const log = openSync(join(dir, "registry.log"), "a");
+      const child = spawn("docker-registry", ["serve", config], { stdio: ["ignore", log, log] });
+      closeSync(log);
+      entry.child = child;
+      let exited = false;
+      child.on("exit", () => (exited = true));
+      for (let i = 0; i < 200; i++) {
+        if (exited) throw new Error(`docker-registry exited at start:\n${readFileSync(join(dir, "registry.log"), "utf8")}`);
+        if (await probe(url, ca)) return;
+        await sleep(50);
+      }
+      throw new Error(`docker-registry did not answer on ${url} within 10 s`);
+    };
+    const halt = async (signal: NodeJS.Signals): Promise<void> => {
+      const child = entry.child;
+      entry.child = undefined;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill(signal);
+      await Promise.race([exited, sleep(5000).then(() => child.kill("SIGKILL"))]);
+      await exited;
+    };
+
+    await start();
+    return {
+      host,
+      url,
+      dir,
+      username,
+      password,
+      caFile: tls?.caFile,
+      certDir: tls?.certDir,
+      tokenIssuer,
+      skopeoArgs: (side) => [
+        ...(tls ? [`--${side}-cert-dir`, tls.certDir] : [`--${side}-tls-verify=false`]),
+        ...(username ? [`--${side}-creds`, `${username}:${password}`] : [`--${side}-no-creds`]),
+      ],
+      async stop() {
+        await halt("SIGTERM");
+        await tokenIssuer?.stop();
+        live.delete(entry);
+        rmSync(dir, { recursive: true, force: true });
+      },
+      kill: () => halt("SIGKILL"),
+      restart: async () => {
+        await halt("SIGTERM");
+        await start();
+      },
+    };
+  } catch (err) {
+    entry.child?.kill("SIGKILL");
+    await tokenIssuer?.stop();
+    live.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
