@@ -104,8 +104,8 @@ function changedFile(oldFiles: CacheField | undefined, newFiles: CacheField | un
 /** ` (a → b)` when both sides are short enough to read; digests are shortened as `docker images` does. */
 function fromTo(before: CacheField | undefined, after: CacheField | undefined): string {
   const show = (v: CacheField | undefined) => {
-    if (v === undefined || v === "") return "none";
-    const text = Array.isArray(v) ? v.join(" ") : typeof v === "string" ? v : JSON.stringify(v);
+    const text = v === undefined ? "" : Array.isArray(v) ? v.join(" ") : typeof v === "string" ? v : JSON.stringify(v);
+    if (text === "") return "none";
     return /^sha256:[0-9a-f]{64}$/.test(text) ? text.slice(0, 19) : text;
   };
   const a = show(before);
