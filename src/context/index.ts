@@ -14,3 +14,7 @@ export {
   type EntryKind,
 } from "./select.js";
 export { ContentHasher, hashSelection, type HashOptions } from "./hash.js";
+export { copyIntoRoot, type CopyOptions, type Owner } from "./copy.js";
+export { resolveDestination, ensureDirInRoot, type Destination, type DestinationOptions } from "./dest.js";
+export { writeContentIntoRoot, type ContentOptions } from "./heredoc.js";
+export { resolveUserSpec, type ResolvedUser, type ResolveUserOptions } from "./users.js";

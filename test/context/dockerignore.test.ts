@@ -3,8 +3,12 @@ import * as assert from "uvu/assert";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import balena from "@balena/dockerignore";
+import { createRequire } from "node:module";
+import type { Ignore } from "@balena/dockerignore";
 import { compilePatterns, goMatch, openContext, parseIgnoreFile } from "../../src/context/index.js";
+
+// A CommonJS default export; typed by hand so NodeNext does not wrap it.
+const balena = createRequire(import.meta.url)("@balena/dockerignore") as () => Ignore;
 
 // Cases from moby/patternmatcher's patternmatcher_test.go (TestMatches, MatchesOrParentMatches).
 const single: [pattern: string, path: string, match: boolean][] = [

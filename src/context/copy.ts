@@ -1,0 +1,118 @@
+// Copying a selection into a root filesystem with Docker's destination rules. Files are copied
+// by the kernel (copy_file_range / reflink via fs.copyFile), never read into memory; every
+// target's parent is resolved inside the rootfs; hardlinks within the selection stay hardlinks;
+// modes are kept unless --chmod; owners are 0:0 (or the source's, for stages) unless --chown;
+// mtimes are kept, directory times set last.
+import { constants } from "node:fs";
+import { chmod, copyFile, lchown, link, lutimes, mkdir, symlink, utimes } from "node:fs/promises";
+import { basename, join, posix } from "node:path";
+import { clearTarget, ensureDirInRoot, resolveDestination, type DestinationOptions } from "./dest.js";
+import { ContextError } from "./errors.js";
+import { resolveInRoot } from "./in-root.js";
+import type { SelectedEntry, Selection } from "./select.js";
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyOptions extends DestinationOptions {
+  chown?: Owner;
+  chmod?: number;
+  signal?: AbortSignal;
+}
+
+/** What one entry becomes: the host path to create and the metadata to give it. */
+interface Placement {
+  entry: SelectedEntry;
+  /** Destination path (absolute inside the rootfs) of the entry. */
+  path: string;
+  owner: Owner;
+  mode: number;
+}
+
+/**
+ * COPY's destination rules: a trailing slash (or an existing directory) means "into this
+ * directory"; several sources need a directory (COPY_DEST_NOT_DIR otherwise); a directory source
+ * copies its contents; a single file to a non-directory destination becomes that file.
+ */
+export async function copyIntoRoot(selection: Selection, rootfs: string, dest: string, options: CopyOptions = {}): Promise<void> {
+  const destination = await resolveDestination(rootfs, dest, options);
+  const single = selection.sources.length === 1 ? selection.sources[0]! : undefined;
+  const intoDir = destination.isDir || selection.parents || selection.sources.some((s) => s.kind === "dir");
+  if (selection.needsDirDest && !destination.isDir) {
+    throw new ContextError("COPY_DEST_NOT_DIR", `when copying several sources, the destination ${dest} must be a directory and end with /`, {
+      hint: `Write the destination as ${dest.replace(/\/?$/, "/")}`,
+    });
+  }
+  const placements: Placement[] = [];
+  for (const source of selection.sources) {
+    for (const entry of source.entries) {
+      let path: string;
+      if (!intoDir && single !== undefined) path = destination.path;
+      else path = posix.join(destination.path, source.prefix, entry.rel);
+      placements.push({
+        entry,
+        path,
+        owner: options.chown ?? (selection.preserveOwner ? { uid: entry.uid, gid: entry.gid } : { uid: 0, gid: 0 }),
+        mode: options.chmod ?? entry.mode,
+      });
+    }
+  }
+  await writePlacements(rootfs, placements, destination.path, options.signal);
+}
+
+/** Writes entries in order (parents first), then sets directory times deepest first. */
+async function writePlacements(rootfs: string, placements: Placement[], destRoot: string, signal: AbortSignal | undefined): Promise<void> {
+  const parents = new Map<string, string>();
+  const links = new Map<string, string>();
+  const dirTimes: { abs: string; entry: SelectedEntry }[] = [];
+  const parentOf = async (path: string): Promise<string> => {
+    const dir = posix.dirname(path);
+    let abs = parents.get(dir);
+    if (abs === undefined) {
+      abs = await ensureDirInRoot(rootfs, dir);
+      parents.set(dir, abs);
+    }
+    return abs;
+  };
+  for (const { entry, path, owner, mode } of placements) {
+    signal?.throwIfAborted();
+    if (path === "/" && entry.kind !== "dir") throw new ContextError("COPY_DEST_INVALID", "cannot copy a file onto /", { hint: "Copy into a directory, e.g. /app/." });
+    const parentAbs = path === "/" ? rootfs : await parentOf(path);
+    const target = path === "/" ? rootfs : join(parentAbs, basename(path));
+    if (entry.kind === "dir") {
+      // An existing directory (or a link to one inside the rootfs) is merged into, not replaced.
+      const existing = await resolveInRoot(rootfs, path);
+      const state = await clearTarget(existing.abs, true).catch(() => "clear" as const);
+      const abs = state === "dir" ? existing.abs : target;
+      if (state !== "dir") await mkdir(abs);
+      parents.set(path, abs);
+      // The destination directory keeps its own metadata when it already existed.
+      if (state === "dir" && path === destRoot) continue;
+      await lchown(abs, owner.uid, owner.gid);
+      await chmod(abs, mode);
+      dirTimes.push({ abs, entry });
+      continue;
+    }
+    await clearTarget(target, false);
+    if (entry.kind === "symlink") {
+      await symlink(entry.linkTarget!, target);
+      await lchown(target, owner.uid, owner.gid);
+      await lutimes(target, entry.atimeMs / 1000, entry.mtimeMs / 1000);
+      continue;
+    }
+    const inode = entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : undefined;
+    const first = inode === undefined ? undefined : links.get(inode);
+    if (first !== undefined) {
+      await link(first, target);
+      continue;
+    }
+    await copyFile(entry.path, target, constants.COPYFILE_FICLONE);
+    await lchown(target, owner.uid, owner.gid);
+    await chmod(target, mode);
+    await utimes(target, entry.atimeMs / 1000, entry.mtimeMs / 1000);
+    if (inode !== undefined) links.set(inode, target);
+  }
+  for (const { abs, entry } of dirTimes.reverse()) await utimes(abs, entry.atimeMs / 1000, entry.mtimeMs / 1000);
+}
