@@ -27,12 +27,28 @@ export interface Heredoc {
   expand: boolean;
   /** True for `<<-` (leading tabs stripped). */
   chomp: boolean;
+  /** Added by the parser: the file descriptor written before `<<` (`3<<EOF`), 0 when none. */
+  fd?: number;
+  /** Added by the parser: where the `<<WORD` is written in the instruction. */
+  line?: number;
+  column?: number;
 }
 
 /** One key/value pair of ENV, LABEL (and `ARG k=v`), raw: quotes and `$` are still as written. */
 export interface KeyValue {
   key: string;
   value: string;
+  /**
+   * Added by the parser: what stood between key and value. "=" for `k=v`, " " for the legacy
+   * `ENV k v` / `LABEL k v` form, "" for a bare `ARG name` (no default; `value` is then "").
+   */
+  separator?: "=" | " " | "";
+}
+
+/** A 1-based line and column in the Dockerfile. */
+export interface Position {
+  line: number;
+  column: number;
 }
 
 export interface ParseWarning {
@@ -62,6 +78,11 @@ export interface DockerfileNode {
   startLine: number;
   /** Column of the keyword on `startLine`. */
   startColumn: number;
+  /** Added by the parser: where each entry of `flags` starts (same order). */
+  flagPositions?: Position[];
+  /** Added by the parser: where the arguments (after keyword and flags) start; undefined when there are none. */
+  argsPosition?: Position;
+  /** Last line of the instruction, heredoc bodies and their terminator lines included (as BuildKit). */
   endLine: number;
   /** The instruction's text as written, continuation lines included (heredoc bodies excluded). */
   original: string;

@@ -1,2 +1,3 @@
+export { parseDockerfile } from "./parse.js";
 export { DockerfileError, type DockerfilePosition } from "./errors.js";
-export type { Directive, Directives, DockerfileNode, Heredoc, KeyValue, ParseResult, ParseWarning } from "./ast.js";
+export type { Directive, Directives, DockerfileNode, Heredoc, KeyValue, ParseResult, ParseWarning, Position } from "./ast.js";
