@@ -35,16 +35,16 @@ export async function getRawManifest(ctx: ClientContext, ref: ImageReference, si
     signal,
   });
   const bytes = await readBody(res);
+  const expected = ref.digest ?? header(res, "docker-content-digest");
+  const algorithm = expected ? splitDigest(expected).algorithm : "sha256";
+  const digest = digestOf(bytes, algorithm);
+  if (expected && expected !== digest) throw digestMismatch(ref, `manifest ${reference}`, expected, digest);
   let manifest: Manifest["manifest"];
   try {
     manifest = JSON.parse(bytes.toString("utf8")) as Manifest["manifest"];
   } catch {
     throw new RegistryError("REGISTRY_PROTOCOL", `manifest ${reference} of ${ref.registry}/${ref.repository} is not JSON`, { registry: ref.registry, repository: ref.repository });
   }
-  const expected = ref.digest ?? header(res, "docker-content-digest");
-  const algorithm = expected ? splitDigest(expected).algorithm : "sha256";
-  const digest = digestOf(bytes, algorithm);
-  if (expected && expected !== digest) throw digestMismatch(ref, `manifest ${reference}`, expected, digest);
   const mediaType = manifest.mediaType ?? header(res, "content-type")?.split(";")[0] ?? "";
   if (!MANIFEST_ACCEPT.includes(mediaType)) {
     throw new RegistryError("REGISTRY_UNSUPPORTED_MEDIA_TYPE", `manifest ${reference} of ${ref.registry}/${ref.repository} has unsupported type "${mediaType}"`, {
