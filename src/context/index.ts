@@ -18,3 +18,6 @@ export { copyIntoRoot, type CopyOptions, type Owner } from "./copy.js";
 export { resolveDestination, ensureDirInRoot, type Destination, type DestinationOptions } from "./dest.js";
 export { writeContentIntoRoot, type ContentOptions } from "./heredoc.js";
 export { resolveUserSpec, type ResolvedUser, type ResolveUserOptions } from "./users.js";
+export { addIntoRoot, type AddOptions } from "./add.js";
+export { detectArchive, extractArchive, type ArchiveFormat, type ExtractOptions } from "./archive.js";
+export { downloadUrl, copyDownloadIntoRoot, isUrlSource, type Download, type DownloadOptions, type UrlCopyOptions } from "./url.js";

@@ -1,0 +1,177 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile, link } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
+import { addIntoRoot, copyDownloadIntoRoot, detectArchive, downloadUrl, openContext, selectSources } from "../../src/context/index.js";
+
+let base = "";
+let ctxDir = "";
+let rootfs = "";
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+  return "no error";
+}
+
+/** A tar made by tar-stream, for entries GNU tar would refuse to write. */
+async function rawTar(entries: { name: string; type?: "file" | "symlink" | "link" | "directory"; linkname?: string; body?: string }[]): Promise<Buffer> {
+  const p = pack();
+  for (const e of entries) p.entry({ name: e.name, type: e.type ?? "file", linkname: e.linkname, mode: 0o644, mtime: new Date(1_500_000_000_000) }, e.body ?? "");
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of p) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function add(patterns: string[], dest: string, opts: Parameters<typeof addIntoRoot>[3] = {}): Promise<void> {
+  const ctx = await openContext(ctxDir);
+  await addIntoRoot(await selectSources(ctx, patterns), rootfs, dest, opts);
+}
+
+test.before.each(async () => {
+  base = await mkdtemp(join(tmpdir(), "bi-add-"));
+  ctxDir = join(base, "ctx");
+  rootfs = join(base, "rootfs");
+  await mkdir(rootfs);
+  const tree = join(base, "tree");
+  await mkdir(join(tree, "pkg/bin"), { recursive: true });
+  await writeFile(join(tree, "pkg/bin/tool"), "#!/bin/sh\necho tool\n");
+  await chmod(join(tree, "pkg/bin/tool"), 0o755);
+  await symlink("bin/tool", join(tree, "pkg/tool-link"));
+  await link(join(tree, "pkg/bin/tool"), join(tree, "pkg/tool-hard"));
+  await mkdir(ctxDir);
+  const tar = (flags: string, out: string) => execFileSync("tar", [`-c${flags}f`, join(ctxDir, out), "--owner=1000", "--group=1000", "-C", tree, "pkg"]);
+  tar("", "app.tar");
+  tar("z", "app.tar.gz");
+  tar("j", "app.tar.bz2");
+  tar("J", "app.tar.xz");
+  tar("z", "renamed.bin"); // detected by content, not by name
+  await writeFile(join(ctxDir, "notes.txt.gz"), gzipSync("just text, not a tar\n"));
+  await writeFile(join(ctxDir, "plain.txt"), "plain\n");
+});
+test.after.each(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+test("local tar archives are detected by content: plain, gzip, bzip2, xz", async () => {
+  for (const name of ["app.tar", "app.tar.gz", "app.tar.bz2", "app.tar.xz", "renamed.bin"]) {
+    assert.ok(await detectArchive(join(ctxDir, name)), name);
+  }
+  assert.is(await detectArchive(join(ctxDir, "notes.txt.gz")), undefined);
+  assert.is(await detectArchive(join(ctxDir, "plain.txt")), undefined);
+});
+
+test("ADD extracts each archive into the destination with modes, owners, links", async () => {
+  for (const [name, dir] of [["app.tar", "/t"], ["app.tar.gz", "/g"], ["app.tar.bz2", "/b"], ["app.tar.xz", "/x/"]] as const) {
+    await add([name], dir);
+    const root = join(rootfs, dir, "pkg");
+    const tool = await stat(join(root, "bin/tool"));
+    assert.is(await readFile(join(root, "bin/tool"), "utf8"), "#!/bin/sh\necho tool\n", name);
+    assert.equal([tool.mode & 0o777, tool.uid, tool.gid], [0o755, 1000, 1000], name);
+    assert.is(await readlink(join(root, "tool-link")), "bin/tool", name);
+    assert.is((await stat(join(root, "tool-hard"))).ino, tool.ino, name);
+  }
+  await add(["app.tar.gz"], "/c/", { chown: { uid: 5, gid: 6 } });
+  assert.is((await stat(join(rootfs, "c/pkg/bin/tool"))).uid, 5);
+});
+
+test("ADD copies non-archives as files, and --unpack=false copies archives", async () => {
+  await add(["notes.txt.gz", "plain.txt"], "/f/");
+  assert.equal((await readdir(join(rootfs, "f"))).sort(), ["notes.txt.gz", "plain.txt"]);
+  await add(["app.tar.gz"], "/raw/", { unpack: false });
+  assert.ok((await stat(join(rootfs, "raw/app.tar.gz"))).isFile());
+});
+
+test("hostile archives cannot write outside the destination", async () => {
+  await writeFile(join(ctxDir, "climb.tar"), await rawTar([{ name: "../../outside.txt", body: "x" }]));
+  assert.is(await codeOf(add(["climb.tar"], "/d/")), "ADD_ARCHIVE_INVALID");
+  await writeFile(join(ctxDir, "hard.tar"), await rawTar([{ name: "hard", type: "link", linkname: "../../../../etc/hostname" }]));
+  assert.is(await codeOf(add(["hard.tar"], "/d/")), "ADD_ARCHIVE_INVALID");
+  await writeFile(
+    join(ctxDir, "links.tar"),
+    await rawTar([
+      { name: "root", type: "symlink", linkname: "/" },
+      { name: "root/escaped.txt", body: "via absolute link" },
+      { name: "up", type: "symlink", linkname: "../../../../.." },
+      { name: "up/escaped2.txt", body: "via relative link" },
+      { name: "hard", type: "link", linkname: "/root/escaped.txt" },
+      { name: "/abs/file.txt", body: "absolute name" },
+    ]),
+  );
+  await mkdir(join(rootfs, "etc"));
+  await writeFile(join(rootfs, "etc/hostname"), "inside\n");
+  const before = (await readdir(base)).sort();
+  await add(["links.tar"], "/d/");
+  // Links resolve with the destination as `/`, as Docker's chrooted untar does.
+  assert.is(await readFile(join(rootfs, "d/escaped.txt"), "utf8"), "via absolute link");
+  assert.is(await readFile(join(rootfs, "d/escaped2.txt"), "utf8"), "via relative link");
+  assert.is(await readFile(join(rootfs, "d/abs/file.txt"), "utf8"), "absolute name");
+  assert.is((await stat(join(rootfs, "d/hard"))).ino, (await stat(join(rootfs, "d/escaped.txt"))).ino);
+  assert.equal((await readdir(base)).sort(), before);
+  assert.is(await codeOf(lstat(join(rootfs, "escaped.txt"))), "ENOENT");
+});
+
+let server: Server;
+let origin = "";
+const payload = "binary content\n".repeat(1000);
+const sha = createHash("sha256").update(payload).digest("hex");
+test.before(async () => {
+  server = createServer((req, res) => {
+    if (req.url === "/dl/tool-1.2.bin") {
+      res.writeHead(200, { "last-modified": "Wed, 21 Oct 2015 07:28:00 GMT", "content-type": "application/octet-stream" });
+      res.end(payload);
+    } else if (req.url === "/dl/app.tar.gz") {
+      res.end(gzipSync("not extracted\n"));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+test.after(() => {
+  server.close();
+});
+
+test("ADD <url>: streamed, 0600, Last-Modified mtime, name from the URL path, checksum verified", async () => {
+  const dl = await downloadUrl(`${origin}/dl/tool-1.2.bin`, { checksum: `sha256:${sha}`, tmpDir: base });
+  try {
+    assert.is(dl.digest, `sha256:${sha}`);
+    assert.is(dl.filename, "tool-1.2.bin");
+    const path = await copyDownloadIntoRoot(dl, rootfs, "/opt/", {});
+    assert.is(path, "/opt/tool-1.2.bin");
+    const info = await stat(join(rootfs, "opt/tool-1.2.bin"));
+    assert.is(info.mode & 0o777, 0o600);
+    assert.is(info.mtime.toISOString(), "2015-10-21T07:28:00.000Z");
+    assert.is(info.size, payload.length);
+    await copyDownloadIntoRoot(dl, rootfs, "/usr/bin/tool", { chmod: 0o755 });
+    assert.is((await stat(join(rootfs, "usr/bin/tool"))).mode & 0o777, 0o755);
+  } finally {
+    await dl.cleanup();
+  }
+});
+
+test("ADD <url>: checksum mismatch, bad checksum, HTTP errors have codes; archives are not extracted", async () => {
+  assert.is(await codeOf(downloadUrl(`${origin}/dl/tool-1.2.bin`, { checksum: `sha256:${"0".repeat(64)}`, tmpDir: base })), "ADD_CHECKSUM_MISMATCH");
+  assert.is(await codeOf(downloadUrl(`${origin}/dl/tool-1.2.bin`, { checksum: "md5:abc" })), "ADD_CHECKSUM_INVALID");
+  assert.is(await codeOf(downloadUrl(`${origin}/missing`, { tmpDir: base })), "ADD_URL_FAILED");
+  const dl = await downloadUrl(`${origin}/dl/app.tar.gz`, { tmpDir: base });
+  await copyDownloadIntoRoot(dl, rootfs, "/a/");
+  await dl.cleanup();
+  assert.ok((await stat(join(rootfs, "a/app.tar.gz"))).isFile());
+  // The temp files are gone after cleanup and after a mismatch.
+  assert.equal((await readdir(base)).filter((n) => n.startsWith("add-url-")), []);
+});
+
+test.run();
