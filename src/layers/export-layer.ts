@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Duplex, Transform } from "node:stream";
+import { Duplex, PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Digest } from "./digest.js";
@@ -35,7 +35,7 @@ export async function decompressLayerToFile(store: ImageStore, layer: LayerDescr
     },
   });
   try {
-    await pipeline(store.content.open(layer.digest), decompressor(compression), hasher, createWriteStream(path, { flags: "wx" }), { signal });
+    await pipeline(store.content.open(layer.digest), decompressStream(compression), hasher, createWriteStream(path, { flags: "wx" }), { signal });
     const actual = `sha256:${hash.digest("hex")}`;
     if (actual !== diffId) {
       throw new ImageError("IMAGE_FORMAT_INVALID", `layer ${layer.digest} decompresses to ${actual}, but the config says ${diffId}`, {
@@ -49,8 +49,9 @@ export async function decompressLayerToFile(store: ImageStore, layer: LayerDescr
   return { path, dispose: () => rm(path, { force: true }) };
 }
 
-/** Gzip through zlib; zstd through the `zstd` tool (Node 20's zlib has none). */
-function decompressor(compression: LayerCompression): Duplex {
+/** A decompressing stream: gzip through zlib; zstd through the `zstd` tool (Node 20's zlib has none); none passes through. */
+export function decompressStream(compression: LayerCompression): Duplex {
+  if (compression === "none") return new PassThrough();
   if (compression === "gzip") return createGunzip();
   const child = spawn("zstd", ["-dcq"], { stdio: ["pipe", "pipe", "ignore"] });
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });

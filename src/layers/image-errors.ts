@@ -8,6 +8,7 @@ import { BuildImageError } from "../errors.js";
  * - `IMAGE_FORMAT_INVALID`: a manifest, index or config that does not parse or has an unknown media type.
  * - `IMAGE_BLOB_MISSING`: an image refers to a blob the content store lacks.
  * - `IMAGE_ARCHIVE_INVALID`: an archive or layout that is neither an OCI layout nor a `docker save` tar.
+ * - `IMAGE_PLATFORM_INVALID`: a platform that is not os/arch[/variant].
  * - `IMAGE_INDEX_LOCKED`: index.json stayed locked by another process for too long.
  */
 export class ImageError extends BuildImageError {

@@ -1,3 +1,4 @@
+import { ImageError } from "./image-errors.js";
 import type { Platform } from "./manifest.js";
 
 /** Node's `process.arch` in OCI/Go terms. */
@@ -8,9 +9,12 @@ export function hostPlatform(): Platform {
   return { os: process.platform === "win32" ? "windows" : process.platform, architecture: goArch[process.arch] ?? process.arch };
 }
 
-/** Parses `linux/arm64/v8` (os/arch[/variant]). */
+/** Parses `linux/arm64/v8` (os/arch[/variant]); throws IMAGE_PLATFORM_INVALID. */
 export function parsePlatform(text: string): Platform {
-  const [os = "", architecture = "", variant] = text.split("/");
+  const [os, architecture, variant, extra] = text.split("/");
+  if (!os || !architecture || variant === "" || extra !== undefined) {
+    throw new ImageError("IMAGE_PLATFORM_INVALID", `'${text}' is not a platform`, { hint: "use os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8" });
+  }
   return variant === undefined ? { os, architecture } : { os, architecture, variant };
 }
 
