@@ -1,6 +1,17 @@
 export { openContentStore, type ContentStore, type BlobInfo, type WriteOptions } from "./content-store.js";
 export { chainIdOf, childChainId, digestHex, isDigest, sha256Digest, type Digest } from "./digest.js";
 export { StoreError } from "./store-errors.js";
+export { openStore, type Store, type OpenStoreOptions } from "./store.js";
+export type {
+  Snapshotter, ActiveSnapshot, CommittedLayer, CommitOptions, SnapshotView, SnapshotInfo, ApplyLayerOptions,
+} from "./snapshots.js";
+export { diffToTar, changesToTar, type DiffTarOptions } from "./diff-tar.js";
+export { upperDirChanges, treeChanges, type Change } from "./diff-changes.js";
+export { compressLayer, type CompressOptions, type CompressedLayer } from "./compress.js";
+export { unpackLayer, applyTar, type LayerForm, type UnpackOptions } from "./apply.js";
+export { LayerEntryError } from "./apply-errors.js";
+export { readTar, type TarEntry, type TarItem } from "./tar-reader.js";
+export { encodeHeader, type TarHeader, type TarEntryType } from "./tar-header.js";
 // Images: formats, the local image index, gc, export/import (layers-images).
 export { MediaType, Annotation, isLayerMediaType, layerCompressionOf, ociLayerMediaType, type LayerCompression } from "./media-types.js";
 export {

@@ -1,0 +1,186 @@
+import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { compressLayer } from "./compress.js";
+import type { ContentStore } from "./content-store.js";
+import type { Change } from "./diff-changes.js";
+import { changesToTar } from "./diff-tar.js";
+import { digestHex } from "./digest.js";
+import { MediaType } from "./media-types.js";
+import { unmount, mountsUnder } from "./overlay.js";
+import { ownedName, ownerAlive, ownerTag } from "./process-owner.js";
+import type { CommitOptions, SnapshotInfo } from "./snapshots.js";
+import { StoreError } from "./store-errors.js";
+
+// The on-disk index both snapshotters share (layout in snapshots.ts), and the commit pipeline.
+
+export interface SnapshotMeta {
+  chainId: string;
+  parent: string | null;
+  diffId: string;
+  /** Snapshot ids to mount as lower dirs for this chain, top first (itself first). */
+  stack: number[];
+}
+
+export interface SnapshotDirs {
+  /** `<root>/snapshots` */
+  dir: string;
+  /** `<root>/tmp` */
+  tmp: string;
+}
+
+const chainLink = (d: SnapshotDirs, chainId: string) => join(d.dir, "chains", digestHex(chainId));
+export const snapshotPath = (d: SnapshotDirs, id: number) => join(d.dir, String(id));
+
+export async function ensureLayout(d: SnapshotDirs): Promise<void> {
+  await mkdir(join(d.dir, "chains"), { recursive: true });
+  await mkdir(join(d.dir, "empty"), { recursive: true });
+}
+
+export function notFound(chainId: string | null): StoreError {
+  return new StoreError("SNAPSHOT_NOT_FOUND", `no snapshot for chain ${chainId}`, {
+    hint: "Unpack the image's layers first (pull it or build it again).",
+  });
+}
+
+/** The id a chain ID names, or undefined. */
+export async function idOf(d: SnapshotDirs, chainId: string): Promise<number | undefined> {
+  try {
+    return Number((await readlink(chainLink(d, chainId))).replace(/^\.\.\//, ""));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+export async function readMeta(d: SnapshotDirs, id: number): Promise<SnapshotMeta> {
+  return JSON.parse(await readFile(join(snapshotPath(d, id), "meta.json"), "utf8")) as SnapshotMeta;
+}
+
+/** The committed snapshot of a chain; throws SNAPSHOT_NOT_FOUND. */
+export async function metaOf(d: SnapshotDirs, chainId: string): Promise<SnapshotMeta & { id: number }> {
+  const id = await idOf(d, chainId);
+  if (id === undefined) throw notFound(chainId);
+  return { ...(await readMeta(d, id)), id };
+}
+
+/**
+ * A new snapshot dir, built aside in tmp/ (an `owner` file naming this process, an empty `fs`, whatever
+ * `extra` adds) and renamed to the next free `snapshots/<id>`: so a snapshot dir always says who owns it.
+ */
+export async function allocate(d: SnapshotDirs, extra: string[] = []): Promise<{ id: number; path: string }> {
+  const staging = join(d.tmp, ownedName(".snap"));
+  await mkdir(staging);
+  await writeFile(join(staging, "owner"), ownerTag());
+  for (const sub of ["fs", ...extra]) await mkdir(join(staging, sub));
+  for (let attempt = 0; ; attempt++) {
+    const ids = (await readdir(d.dir)).filter((n) => /^\d+$/.test(n)).map(Number);
+    const id = Math.max(0, ...ids) + 1 + attempt;
+    try {
+      await rename(staging, snapshotPath(d, id));
+      return { id, path: snapshotPath(d, id) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== "EEXIST" && code !== "ENOTEMPTY") || attempt > 100) {
+        await rm(staging, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+export async function writeMeta(d: SnapshotDirs, id: number, meta: SnapshotMeta): Promise<void> {
+  const path = snapshotPath(d, id);
+  await writeFile(join(path, "meta.json.tmp"), JSON.stringify(meta));
+  await rename(join(path, "meta.json.tmp"), join(path, "meta.json"));
+}
+
+/**
+ * Commits snapshot `id` as `meta.chainId`: meta.json, then the index link. When another writer committed
+ * the same chain first, its snapshot wins and ours is removed. Returns the id that holds the chain.
+ */
+export async function register(d: SnapshotDirs, id: number, meta: SnapshotMeta): Promise<number> {
+  const path = snapshotPath(d, id);
+  await writeMeta(d, id, meta);
+  try {
+    await symlink(`../${id}`, chainLink(d, meta.chainId));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const winner = await idOf(d, meta.chainId);
+    await rm(path, { recursive: true, force: true });
+    return winner!;
+  }
+  await rm(join(path, "owner"), { force: true });
+  return id;
+}
+
+/** Points a chain at another snapshot (a flattened copy), atomically. */
+export async function repoint(d: SnapshotDirs, chainId: string, id: number): Promise<void> {
+  const tmpLink = join(d.dir, "chains", ownedName(".link"));
+  await symlink(`../${id}`, tmpLink);
+  await rename(tmpLink, chainLink(d, chainId));
+  await rm(join(snapshotPath(d, id), "owner"), { force: true });
+}
+
+export async function listSnapshots(d: SnapshotDirs): Promise<SnapshotInfo[]> {
+  const out: SnapshotInfo[] = [];
+  for (const hex of (await readdir(join(d.dir, "chains"))).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort()) {
+    const id = await idOf(d, `sha256:${hex}`);
+    if (id === undefined) continue;
+    const meta = await readMeta(d, id).catch(() => undefined);
+    if (meta) out.push({ chainId: meta.chainId, parent: meta.parent, diffId: meta.diffId, id });
+  }
+  return out;
+}
+
+export async function removeChain(d: SnapshotDirs, chainId: string): Promise<boolean> {
+  const existed = (await idOf(d, chainId)) !== undefined;
+  await rm(chainLink(d, chainId), { force: true });
+  await prune(d);
+  return existed;
+}
+
+/**
+ * Removes snapshot dirs nothing needs: a dead process's active or half-made snapshots (unmounting
+ * what it left mounted), and committed ones no indexed chain stacks on. Live owners' dirs are kept.
+ */
+export async function prune(d: SnapshotDirs): Promise<void> {
+  const referenced = new Set<number>();
+  for (const info of await listSnapshots(d)) for (const id of (await readMeta(d, info.id)).stack) referenced.add(id);
+  for (const name of (await readdir(d.dir)).filter((n) => /^\d+$/.test(n))) {
+    const path = join(d.dir, name);
+    const owner = await readFile(join(path, "owner"), "utf8").catch(() => undefined);
+    if (owner !== undefined ? ownerAlive(owner) : referenced.has(Number(name))) continue;
+    for (const mount of await mountsUnder(path)) await unmount(mount);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+/** Changes → tar → parallel gzip → content store, one streaming pass. */
+export async function writeLayer(
+  changes: Change[],
+  content: ContentStore,
+  opts: CommitOptions = {},
+): Promise<{ diffId: string; digest: string; size: number; mediaType: string }> {
+  const pipe = new PassThrough({ highWaterMark: 4 << 20 });
+  const stored = content.write(pipe, { signal: opts.signal });
+  try {
+    const tarOpts = { ...(opts.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: opts.sourceDateEpoch }), signal: opts.signal };
+    const layer = await compressLayer(changesToTar(changes, tarOpts), pipe, { signal: opts.signal });
+    const blob = await stored;
+    return { diffId: layer.diffId, digest: blob.digest, size: blob.size, mediaType: MediaType.ociLayerGzip };
+  } catch (err) {
+    pipe.destroy(err as Error);
+    await stored.catch(() => undefined);
+    throw err;
+  }
+}
+
+/** LAYER_DIFF_ID_MISMATCH unless the unpacked tar hashed to what the image config says. */
+export function checkDiffId(expected: string | undefined, actual: string): void {
+  if (expected !== undefined && expected !== actual) {
+    throw new StoreError("LAYER_DIFF_ID_MISMATCH", `layer tar hashes to ${actual}, but the image says ${expected}`, {
+      hint: "The layer blob does not belong to this image config; pull the image again.",
+    });
+  }
+}

@@ -1,0 +1,159 @@
+import { execFile } from "node:child_process";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { promisify } from "node:util";
+import { unpackLayer } from "./apply.js";
+import type { ContentStore } from "./content-store.js";
+import { upperDirChanges } from "./diff-changes.js";
+import { childChainId } from "./digest.js";
+import { MAX_LOWERS, MAX_OPTIONS, mountOverlay, overlayOptions, unmount } from "./overlay.js";
+import { ownedName } from "./process-owner.js";
+import {
+  allocate, ensureLayout, idOf, listSnapshots, metaOf, register, removeChain, repoint, writeLayer, writeMeta, checkDiffId,
+  type SnapshotDirs, type SnapshotMeta,
+} from "./snapshots-common.js";
+import type { ActiveSnapshot, CommittedLayer, Snapshotter } from "./snapshots.js";
+import { StoreError } from "./store-errors.js";
+
+const run = promisify(execFile);
+
+export interface OverlaySnapshotterOptions {
+  /** Flatten a chain once it would stack more lower dirs than this (default MAX_LOWERS). */
+  maxLowers?: number;
+}
+
+/** The overlayfs snapshotter (see snapshots.ts): `fs` is an overlay upper dir. */
+export async function overlaySnapshotter(dirs: SnapshotDirs, content: ContentStore, opts: OverlaySnapshotterOptions = {}): Promise<Snapshotter> {
+  await ensureLayout(dirs);
+  const maxLowers = Math.min(opts.maxLowers ?? MAX_LOWERS, MAX_LOWERS);
+  const lowerdirs = (stack: number[]) => (stack.length ? stack.map((id) => `${id}/fs`) : ["empty"]);
+
+  /** The lower stack for a child of `parent`, flattening the parent first if the child would not fit. */
+  async function stackFor(parent: string | null): Promise<number[]> {
+    if (parent === null) return [];
+    const meta = await metaOf(dirs, parent);
+    const tooDeep = meta.stack.length + 1 > maxLowers;
+    const tooLong = overlayOptions({ lowers: lowerdirs([999999, ...meta.stack]), upper: "999999/fs", work: "999999/work", target: "", cwd: "" }).length > MAX_OPTIONS;
+    return tooDeep || tooLong ? [await flatten(meta)] : meta.stack;
+  }
+
+  /** Copies a chain's merged tree into one new snapshot and points the chain at it. */
+  async function flatten(meta: SnapshotMeta & { id: number }): Promise<number> {
+    const { id, path } = await allocate(dirs);
+    const view = await mountView(meta.stack);
+    try {
+      await run("cp", ["-a", "--reflink=auto", `${view.root}/.`, join(path, "fs")]);
+    } catch (err) {
+      await rm(path, { recursive: true, force: true });
+      throw new StoreError("SNAPSHOT_FLATTEN_FAILED", `could not flatten chain ${meta.chainId}`, { cause: err });
+    } finally {
+      await view.release();
+    }
+    await writeMeta(dirs, id, { chainId: meta.chainId, parent: meta.parent, diffId: meta.diffId, stack: [id] });
+    await repoint(dirs, meta.chainId, id);
+    return id;
+  }
+
+  async function mountView(stack: number[]) {
+    const target = join(dirs.tmp, ownedName(".view"));
+    await mkdir(target);
+    try {
+      // A lowerdir-only mount is read-only; "empty" at the bottom makes even a one-layer stack valid.
+      await mountOverlay({ lowers: [...lowerdirs(stack), "empty"], target, cwd: dirs.dir });
+    } catch (err) {
+      await rm(target, { recursive: true, force: true });
+      throw err;
+    }
+    let released = false;
+    return {
+      root: target,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await unmount(target);
+        await rm(target, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async function prepare(parent: string | null): Promise<ActiveSnapshot> {
+    const stack = await stackFor(parent);
+    const { id, path } = await allocate(dirs, ["work", "merged"]);
+    const root = join(path, "merged");
+    try {
+      await mountOverlay({ lowers: lowerdirs(stack), upper: `${id}/fs`, work: `${id}/work`, target: root, cwd: dirs.dir });
+    } catch (err) {
+      await rm(path, { recursive: true, force: true });
+      throw err;
+    }
+    let state: "active" | "done" = "active";
+    const finish = async () => {
+      if (state === "done") throw new StoreError("SNAPSHOT_STATE", `snapshot ${root} was already committed or aborted`);
+      state = "done";
+      await unmount(root);
+    };
+    return {
+      root,
+      parent,
+      async commit(opts = {}): Promise<CommittedLayer> {
+        await finish();
+        try {
+          const changes = await upperDirChanges(join(path, "fs"), opts.signal);
+          if (changes.length === 0) {
+            await rm(path, { recursive: true, force: true });
+            return { empty: true, chainId: parent };
+          }
+          const layer = await writeLayer(changes, content, opts);
+          const chainId = childChainId(parent, layer.diffId);
+          await rm(join(path, "work"), { recursive: true, force: true });
+          await rm(join(path, "merged"), { recursive: true, force: true });
+          await register(dirs, id, { chainId, parent, diffId: layer.diffId, stack: [id, ...stack] });
+          return { empty: false, chainId, ...layer };
+        } catch (err) {
+          await rm(path, { recursive: true, force: true });
+          throw err;
+        }
+      },
+      async abort() {
+        if (state === "active") await finish().catch(() => undefined);
+        await unmount(root).catch(() => undefined);
+        await rm(path, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async function applyLayer(parent: string | null, blob: Readable, opts: { mediaType: string; diffId?: string; signal?: AbortSignal }) {
+    if (opts.diffId !== undefined) {
+      const chainId = childChainId(parent, opts.diffId);
+      if ((await idOf(dirs, chainId)) !== undefined) {
+        blob.destroy();
+        return { chainId, diffId: opts.diffId };
+      }
+    }
+    const stack = await stackFor(parent);
+    const { id, path } = await allocate(dirs);
+    try {
+      const { diffId } = await unpackLayer(join(path, "fs"), blob, { mediaType: opts.mediaType, form: "upper", tmpDir: dirs.tmp, signal: opts.signal });
+      checkDiffId(opts.diffId, diffId);
+      const chainId = childChainId(parent, diffId);
+      await register(dirs, id, { chainId, parent, diffId, stack: [id, ...stack] });
+      return { chainId, diffId };
+    } catch (err) {
+      await rm(path, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  return {
+    kind: "overlay",
+    prepare,
+    async view(chainId) {
+      return mountView((await metaOf(dirs, chainId)).stack);
+    },
+    has: async (chainId) => (await idOf(dirs, chainId)) !== undefined,
+    applyLayer,
+    remove: (chainId) => removeChain(dirs, chainId),
+    list: () => listSnapshots(dirs),
+  };
+}
