@@ -27,6 +27,8 @@ interface MemoRecord {
 }
 
 const MEMO_VERSION = 1;
+const SMALL_FILE = 1 << 20;
+const PARALLEL_READS = 16;
 
 /** Holds the content memo of one source root; counters let callers (and tests) see what was read. */
 export class ContentHasher {
@@ -71,7 +73,9 @@ export class ContentHasher {
       return known.digest;
     }
     const hash = createHash("sha256");
-    await pipeline(createReadStream(entry.path), hash, { signal });
+    // Small files in one read (bounded memory, far less overhead per file); large ones streamed.
+    if (entry.size <= SMALL_FILE) hash.update(await readFile(entry.path, { signal }));
+    else await pipeline(createReadStream(entry.path), hash, { signal });
     const digest = hash.digest("hex");
     this.filesHashed++;
     this.memo.set(entry.path, { size: entry.size, mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, ino: entry.ino, dev: entry.dev, digest });
@@ -84,15 +88,15 @@ export class ContentHasher {
    * the mode and owner the copy gives them. Equal selections hash equally on any machine.
    */
   async hashSelection(selection: Selection, options: HashOptions = {}): Promise<string> {
+    const digests = await this.fileDigests(selection, options.signal);
     const top = createHash("sha256");
     top.update(`selection v1 parents=${selection.parents}\n`);
     for (const source of selection.sources) {
       const node = createHash("sha256");
       for (const entry of source.entries) {
-        options.signal?.throwIfAborted();
         const owner = options.chown ?? (selection.preserveOwner ? { uid: entry.uid, gid: entry.gid } : { uid: 0, gid: 0 });
         const mode = entry.kind === "symlink" ? 0o777 : (options.chmod ?? entry.mode);
-        const content = entry.kind === "file" ? await this.fileDigest(entry, options.signal) : "";
+        const content = digests.get(entry) ?? "";
         node.update(
           `${JSON.stringify(entry.rel)} ${entry.kind} ${mode.toString(8)} ${owner.uid}:${owner.gid} ${entry.size} ${content} ${JSON.stringify(entry.linkTarget ?? "")}\n`,
         );
@@ -101,6 +105,22 @@ export class ContentHasher {
     }
     await this.save();
     return `sha256:${top.digest("hex")}`;
+  }
+
+  /** Content digests of every file in the selection, a few reads at a time. */
+  private async fileDigests(selection: Selection, signal: AbortSignal | undefined): Promise<Map<SelectedEntry, string>> {
+    const files = selection.sources.flatMap((s) => s.entries.filter((e) => e.kind === "file"));
+    const out = new Map<SelectedEntry, string>();
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        signal?.throwIfAborted();
+        const entry = files[next++]!;
+        out.set(entry, await this.fileDigest(entry, signal));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, files.length) }, worker));
+    return out;
   }
 
   /** Writes the memo (when it changed) to a temp file and renames it into place. */
