@@ -1,3 +1,15 @@
 export { BuildImageError, isBuildImageError } from "./errors.js";
 export { parseDockerfile, DockerfileError } from "./parser/index.js";
 export type { Directive, Directives, DockerfileNode, DockerfilePosition, Heredoc, KeyValue, ParseResult, ParseWarning } from "./parser/index.js";
+export {
+  applyToEnv,
+  createBuildPlan,
+  expandInstruction,
+  expandWord,
+  expandWordWithMatches,
+  parseInstruction,
+  splitWords,
+  PLATFORM_ARGS,
+  PROXY_ARGS,
+} from "./instructions/index.js";
+export type { BuildPlan, BuildPlanOptions, Instruction, Mount, Platform, PlanWarning, ResolvedArg, SourceRef, Stage, StageBase } from "./instructions/index.js";
