@@ -1,4 +1,10 @@
 import type { Command } from "../command.js";
+import { imagesCommand } from "./images.js";
+import { importCommand } from "./import.js";
+import { loadCommand } from "./load.js";
+import { rmiCommand } from "./rmi.js";
+import { saveCommand } from "./save.js";
+import { tagCommand } from "./tag.js";
 
 /** Every subcommand, in the order `build-image --help` lists them. Add a command: one file, one line. */
-export const commands: Command[] = [];
+export const commands: Command[] = [imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand];
