@@ -16,10 +16,12 @@ import { startTokenIssuer, type TokenIssuer } from "./token-issuer.js";
 export interface RegistryOptions {
   auth?: "htpasswd" | "token";
   tls?: boolean;
+  /** The address to listen on; default 127.0.0.1. Another one tests what is not "local" to Docker. */
+  address?: string;
 }
 
 export interface TestRegistry {
-  /** `127.0.0.1:PORT`, the registry part of references. */
+  /** `127.0.0.1:PORT` (or the address asked for), the registry part of references. */
   host: string;
   url: string;
   dir: string;
@@ -48,11 +50,11 @@ process.on("exit", () => {
   }
 });
 
-async function freePort(): Promise<number> {
+async function freePort(address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, address, () => {
       const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
@@ -63,7 +65,7 @@ function openssl(args: string[]): void {
   execFileSync("openssl", args, { stdio: "ignore" });
 }
 
-async function makeTls(dir: string): Promise<{ caFile: string; certFile: string; keyFile: string; certDir: string }> {
+async function makeTls(dir: string, address: string): Promise<{ caFile: string; certFile: string; keyFile: string; certDir: string }> {
   const caFile = join(dir, "ca.crt");
   const caKey = join(dir, "ca.key");
   const keyFile = join(dir, "server.key");
@@ -72,7 +74,7 @@ async function makeTls(dir: string): Promise<{ caFile: string; certFile: string;
   const ext = join(dir, "server.ext");
   openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=build-image test CA"]);
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", csr, "-subj", "/CN=127.0.0.1"]);
-  await writeFile(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  await writeFile(ext, `subjectAltName=IP:127.0.0.1,DNS:localhost${address === "127.0.0.1" ? "" : `,IP:${address}`}\nextendedKeyUsage=serverAuth\n`);
   openssl(["x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", certFile, "-days", "2", "-extfile", ext]);
   const certDir = join(dir, "certs.d");
   await mkdir(certDir);
@@ -99,9 +101,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   live.add(entry);
   let tokenIssuer: TokenIssuer | undefined;
   try {
-    const port = await freePort();
-    const host = `127.0.0.1:${port}`;
-    const tls = options.tls ? await makeTls(dir) : undefined;
+    const address = options.address ?? "127.0.0.1";
+    const port = await freePort(address);
+    const host = `${address}:${port}`;
+    const tls = options.tls ? await makeTls(dir, address) : undefined;
     const url = `${tls ? "https" : "http"}://${host}`;
     const username = options.auth ? "tester" : undefined;
     const password = options.auth ? randomBytes(12).toString("hex") : undefined;
