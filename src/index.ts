@@ -13,3 +13,16 @@ export {
   PROXY_ARGS,
 } from "./instructions/index.js";
 export type { BuildPlan, BuildPlanOptions, Instruction, Mount, Platform, PlanWarning, ResolvedArg, SourceRef, Stage, StageBase } from "./instructions/index.js";
+export { createRegistryClient, login, logout, parseReference, RegistryError, isRegistryError, hostPlatform, parsePlatform, resolveCredentials } from "./registry/index.js";
+export type {
+  RegistryClient,
+  RegistryClientOptions,
+  RegistryErrorCode,
+  RegistryEvent,
+  ImageReference,
+  Platform as RegistryPlatform,
+  PulledManifest,
+  BlobSource,
+  PushImageOptions,
+  PushImageResult,
+} from "./registry/index.js";
