@@ -1,0 +1,86 @@
+import { lstat, readlink, mkdir, chmod, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { SandboxSpecError } from "./errors.js";
+
+const MAX_LINKS = 255;
+
+export interface Resolved {
+  /** Host path of the deepest component that exists, symlinks resolved, always inside the root. */
+  existing: string;
+  /** The components after `existing` that do not exist yet (no symlinks among them, no `..`). */
+  missing: string[];
+}
+
+/**
+ * Resolves absolute `path` as the kernel would if `root` were "/": symlinks are followed, absolute ones
+ * from `root`, and `..` stops at `root` (as securejoin's join.go). The path is cleaned lexically first,
+ * as Docker cleans WORKDIR and mount targets. Races with a concurrent writer are out of scope: nothing
+ * runs in the rootfs while the sandbox prepares it.
+ */
+export async function resolveInRoot(root: string, path: string): Promise<Resolved> {
+  const queue = posix.normalize(`/${path}`).split("/").filter(Boolean);
+  const current: string[] = [];
+  let links = 0;
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (name === ".") continue;
+    if (name === "..") {
+      current.pop();
+      continue;
+    }
+    const host = join(root, ...current, name);
+    let stat;
+    try {
+      stat = await lstat(host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      const missing = [name, ...queue];
+      if (missing.includes("..")) return resolveDotDotTail(root, current, missing);
+      return { existing: join(root, ...current), missing: missing.filter((m) => m !== ".") };
+    }
+    if (stat.isSymbolicLink()) {
+      if (++links > MAX_LINKS) throw new SandboxSpecError(`too many symbolic links in ${path}`, "fix the symlink loop in the image");
+      const target = await readlink(host);
+      if (target.startsWith("/")) current.length = 0;
+      queue.unshift(...target.split("/").filter(Boolean));
+      continue;
+    }
+    if (queue.length > 0 && !stat.isDirectory()) {
+      throw new SandboxSpecError(`${posix.join("/", ...current, name)} is not a directory (in ${path})`, "use a path whose parents are directories");
+    }
+    current.push(name);
+  }
+  return { existing: join(root, ...current), missing: [] };
+}
+
+/** A symlink pointed into a missing dir and then `..`: collapse the missing tail lexically, clamped. */
+function resolveDotDotTail(root: string, current: string[], missing: string[]): Resolved {
+  const tail: string[] = [];
+  for (const name of missing) {
+    if (name === "..") {
+      if (tail.length > 0) tail.pop();
+      else current.pop();
+    } else if (name !== ".") tail.push(name);
+  }
+  return { existing: join(root, ...current), missing: tail };
+}
+
+/**
+ * Creates the missing components of `resolved` (directories 0755, root-owned as we are; a last
+ * component of kind "file" as an empty file). Returns the host paths it created, outermost first.
+ */
+export async function createMissing(resolved: Resolved, kind: "dir" | "file"): Promise<string[]> {
+  const created: string[] = [];
+  let host = resolved.existing;
+  for (const [i, name] of resolved.missing.entries()) {
+    host = join(host, name);
+    if (kind === "file" && i === resolved.missing.length - 1) {
+      await writeFile(host, "", { flag: "wx", mode: 0o644 });
+    } else {
+      await mkdir(host);
+      await chmod(host, 0o755);
+    }
+    created.push(host);
+  }
+  return created;
+}
