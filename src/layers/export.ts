@@ -13,7 +13,7 @@ import { ImageError } from "./image-errors.js";
 import { parseImageName, shortImageName, shortRepository } from "./image-name.js";
 import type { ImageStore, StoredImage } from "./image-store.js";
 import { decompressLayerToFile } from "./export-layer.js";
-import { readLocalIndex, resolveLocalImage, writeIndexFile } from "./local-images.js";
+import { readLocalIndex, requireLocalImage, writeIndexFile } from "./local-images.js";
 import type { Descriptor, OciIndex } from "./manifest.js";
 import { Annotation, MediaType } from "./media-types.js";
 import { ownedName } from "./process-owner.js";
@@ -32,8 +32,7 @@ async function resolveAll(store: ImageStore, images: string[]): Promise<ExportIt
   if (images.length === 0) throw new ImageError("IMAGE_NOT_FOUND", "no image to export was named", { hint: "name one or more local images" });
   const items: ExportItem[] = [];
   for (const text of images) {
-    const image = await resolveLocalImage(store, text);
-    if (!image) throw new ImageError("IMAGE_NOT_FOUND", `no local image '${text}'`, { hint: "see `build-image images` for the local images" });
+    const image = await requireLocalImage(store, text);
     const name = image.name !== undefined && parseImageName(image.name).digest === undefined ? image.name : undefined;
     items.push({ name, image });
   }

@@ -17,3 +17,7 @@ export class ImageError extends BuildImageError {
     this.name = "ImageError";
   }
 }
+
+export function imageNotFound(nameOrDigest: string): ImageError {
+  return new ImageError("IMAGE_NOT_FOUND", `no local image '${nameOrDigest}'`, { hint: "see `build-image images` for the local images" });
+}

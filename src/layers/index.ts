@@ -45,7 +45,7 @@ export {
   type Platform,
 } from "./manifest.js";
 export { canonicalJson } from "./canonical-json.js";
-export { ImageError } from "./image-errors.js";
+export { ImageError, imageNotFound } from "./image-errors.js";
 export { parseImageName, formatImageName, normalizeImageName, shortImageName, shortRepository, type ImageReference } from "./image-name.js";
 export { hostPlatform, parsePlatform, formatPlatform, platformMatches } from "./image-platform.js";
 export { defaultRoot } from "./default-root.js";
@@ -53,6 +53,7 @@ export { writeImage, writeManifest, readImage, readManifestBlob, type ImageStore
 export {
   tagImage,
   resolveLocalImage,
+  requireLocalImage,
   listImages,
   removeImage,
   addUntaggedImage,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { canonicalJson } from "./canonical-json.js";
 import { isDigest, type Digest } from "./digest.js";
 import { parseJson } from "./image-config.js";
-import { ImageError } from "./image-errors.js";
+import { ImageError, imageNotFound } from "./image-errors.js";
 import { formatImageName, normalizeImageName, parseImageName, shortImageName, shortRepository } from "./image-name.js";
 import { readImage, readManifestBlob, type ImageStore, type StoredImage } from "./image-store.js";
 import { withIndexLock, type LockOptions } from "./local-images-lock.js";
@@ -150,6 +150,13 @@ export async function resolveLocalImage(store: ImageStore, nameOrDigest: string,
   return digest === nameOrDigest ? image : { ...image, name: normalizeImageName(nameOrDigest) };
 }
 
+/** `resolveLocalImage`, throwing IMAGE_NOT_FOUND instead of returning undefined. */
+export async function requireLocalImage(store: ImageStore, nameOrDigest: string, options: { platform?: Platform } = {}): Promise<ResolvedImage> {
+  const image = await resolveLocalImage(store, nameOrDigest, options);
+  if (!image) throw imageNotFound(nameOrDigest);
+  return image;
+}
+
 async function isManifestBlob(store: ImageStore, digest: Digest): Promise<boolean> {
   return readManifestBlob(store, digest).then(() => true, () => false);
 }
@@ -255,7 +262,7 @@ export async function removeImage(store: ImageStore, nameOrDigest: string, optio
     options,
   );
   if (removed.untagged.length === 0 && removed.deleted.length === 0) {
-    throw new ImageError("IMAGE_NOT_FOUND", `no local image '${nameOrDigest}'`, { hint: "see `build-image images` for the local images" });
+    throw imageNotFound(nameOrDigest);
   }
   return removed;
 }

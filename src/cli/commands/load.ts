@@ -1,5 +1,4 @@
-import { defaultRoot, importArchive, shortImageName } from "../../layers/index.js";
-import { openStore } from "../../layers/store.js";
+import { defaultRoot, importArchive, shortImageName, openStore } from "../../layers/index.js";
 import { parseCommandLine, UsageError } from "../args.js";
 import { EXIT_OK, type Command } from "../command.js";
 

@@ -1,5 +1,4 @@
-import { defaultRoot, removeImage, shortImageName } from "../../layers/index.js";
-import { openStore } from "../../layers/store.js";
+import { defaultRoot, removeImage, shortImageName, openStore } from "../../layers/index.js";
 import { isBuildImageError } from "../../errors.js";
 import { parseCommandLine, UsageError } from "../args.js";
 import { EXIT_FAILED, EXIT_OK, type Command } from "../command.js";

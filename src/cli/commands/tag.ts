@@ -1,5 +1,4 @@
-import { defaultRoot, ImageError, resolveLocalImage, tagImage } from "../../layers/index.js";
-import { openStore } from "../../layers/store.js";
+import { defaultRoot, requireLocalImage, tagImage, openStore } from "../../layers/index.js";
 import { parseCommandLine, UsageError } from "../args.js";
 import { EXIT_OK, type Command } from "../command.js";
 
@@ -21,8 +20,7 @@ export const tagCommand: Command = {
     const [source, target] = positionals as [string, string];
     const store = await openStore(values.root ?? defaultRoot(io.env));
     try {
-      const image = await resolveLocalImage(store, source);
-      if (!image) throw new ImageError("IMAGE_NOT_FOUND", `no local image '${source}'`, { hint: "see `build-image images` for the local images" });
+      const image = await requireLocalImage(store, source);
       await tagImage(store, target, image.indexDigest ?? image.manifestDigest);
     } finally {
       await store.close();
