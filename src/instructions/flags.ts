@@ -69,7 +69,7 @@ export function parseFlags(
 function unknownFlag(name: string, kind: InstructionKind, at: SourceLocation, spec: Record<string, FlagType>): DockerfileError {
   const keyword = kind.toUpperCase();
   const owners = Object.entries(FLAG_SPECS)
-    .filter(([, flags]) => flags !== undefined && name in flags)
+    .filter(([owner, flags]) => owner !== kind && flags !== undefined && name in flags)
     .map(([owner]) => owner.toUpperCase());
   if (owners.length > 0) {
     return errorAt(at, "DOCKERFILE_FLAG_NOT_ALLOWED", `--${name} is not a flag of ${keyword} (it belongs to ${owners.join(", ")})`, flagHint(spec));

@@ -1,18 +1,18 @@
 /** "Did you mean …?" for names a user may have mistyped (instructions, flags, stages, mount keys). */
 
+/** Edit distance where swapping two neighbours counts as one edit ("cahce" is one away from "cache"). */
 function distance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number) => (d[i] as number[])[j] as number;
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0] as number;
-    previous[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = previous[j] as number;
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      previous[j] = Math.min(above + 1, (previous[j - 1] as number) + 1, diagonal + cost);
-      diagonal = above;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
     }
   }
-  return previous[b.length] as number;
+  return at(a.length, b.length);
 }
 
 /** The candidate closest to `name` (case-insensitive) if it is close enough to be a typo. */
