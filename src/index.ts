@@ -26,3 +26,26 @@ export type {
   PushImageOptions,
   PushImageResult,
 } from "./registry/index.js";
+export {
+  openStore,
+  defaultRoot,
+  writeImage,
+  tagImage,
+  resolveLocalImage,
+  requireLocalImage,
+  listImages,
+  removeImage,
+  gc,
+  exportOciLayout,
+  exportOciArchive,
+  exportDockerArchive,
+  importArchive,
+  importRootfs,
+  normalizeImageName,
+  shortImageName,
+  parseImageConfig,
+  parseManifest,
+  ImageError,
+  MediaType,
+} from "./layers/index.js";
+export type { Store, ImageConfig, ContainerConfig, OciManifest, OciIndex, Descriptor, LocalImage, ResolvedImage, GcOptions, GcResult, ImportedImage } from "./layers/index.js";

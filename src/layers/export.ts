@@ -92,8 +92,9 @@ export async function exportOciLayout(store: ImageStore, images: string[], dir: 
     }
     entries.push(layoutEntry(item, await store.content.size(item.image.manifestDigest)));
   }
-  const existing = await readLocalIndex(dir).catch(() => undefined);
-  const index: OciIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing?.manifests ?? [], entries) };
+  // A damaged index.json there is an error, not something to overwrite.
+  const existing = await readLocalIndex(dir);
+  const index: OciIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing.manifests, entries) };
   await writeIndexFile(dir, index, dir);
   return index;
 }

@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract as tarExtract } from "tar-stream";
+import { isBuildImageError } from "../errors.js";
 import type { BlobInfo } from "./content-store.js";
 import { digestHex, isDigest, type Digest } from "./digest.js";
 import { parseImageConfig, parseJson } from "./image-config.js";
@@ -115,8 +116,7 @@ async function stageTar(store: ImageStore, file: string, signal?: AbortSignal): 
   } catch (err) {
     extract.destroy();
     await feeding.catch(() => undefined);
-    if ((err as { code?: string }).code === "BLOB_DIGEST_MISMATCH" || (err as { code?: string }).code === "BLOB_SIZE_MISMATCH") throw err;
-    if (signal?.aborted) throw err;
+    if (isBuildImageError(err) || signal?.aborted) throw err;
     throw new ImageError("IMAGE_ARCHIVE_INVALID", `${file} is not a readable tar archive: ${(err as Error).message}`, { hint: "check that the file is complete", cause: err });
   }
   return {
