@@ -95,6 +95,7 @@ export async function overlaySnapshotter(dirs: SnapshotDirs, content: ContentSto
     };
     return {
       root,
+      upperDir: join(path, "fs"),
       parent,
       async commit(opts = {}): Promise<CommittedLayer> {
         await finish();

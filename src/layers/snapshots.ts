@@ -54,6 +54,11 @@ export interface ApplyLayerOptions {
 export interface ActiveSnapshot {
   /** The writable root filesystem: run in it, copy into it. */
   readonly root: string;
+  /**
+   * The overlay upper dir behind `root` (overlay snapshotter only): the sandbox uses it to remove
+   * directories overlayfs copied up only to hold a mountpoint, so an unchanged root diffs empty.
+   */
+  readonly upperDir?: string;
   readonly parent: string | null;
   /** Ends the snapshot: unmounts, stores the diff as a gzip layer, registers the new chain. */
   commit(opts?: CommitOptions): Promise<CommittedLayer>;
