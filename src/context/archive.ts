@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
 import { chmod, lchown, link, lutimes, mkdir, open, symlink, utimes } from "node:fs/promises";
 import { basename, join, posix } from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract as tarExtract, type Extract } from "tar-stream";
@@ -53,18 +53,23 @@ export interface ExtractOptions {
 export async function extractArchive(path: string, format: ArchiveFormat, destAbs: string, options: ExtractOptions = {}): Promise<void> {
   const stream = openDecompressed(path, format);
   const extract = tarExtract();
-  const feeding = pipeline(stream.output, extract, { signal: options.signal });
+  // Settled into a value at once: it may fail while the loop below is still busy with an entry.
+  const feeding = pipeline(stream.output, extract, { signal: options.signal }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   const dirTimes: { abs: string; mtime: Date }[] = [];
   try {
     for await (const entry of extract) {
       await extractEntry(entry, destAbs, options, dirTimes, path);
       entry.resume();
     }
-    await feeding;
+    const failed = await feeding;
+    if (failed) throw failed;
     await stream.done();
   } catch (err) {
     stream.close();
-    await feeding.catch(() => undefined);
+    await feeding;
     if (err instanceof ContextError || options.signal?.aborted) throw err;
     throw new ContextError("ADD_ARCHIVE_INVALID", `cannot extract ${basename(path)}: ${(err as Error).message}`, {
       hint: "Check that the archive is complete, or copy it unextracted with COPY.",
@@ -143,10 +148,22 @@ interface Decompressed {
 
 function openDecompressed(path: string, format: ArchiveFormat): Decompressed {
   const file = createReadStream(path);
-  if (format === "tar" || format === "gzip") {
-    const output = format === "tar" ? file.pipe(new PassThrough()) : file.pipe(createGunzip());
-    file.on("error", (err) => output.destroy(err));
-    return { output, done: async () => undefined, close: () => (file.destroy(), output.destroy()) };
+  if (format === "tar") return { output: file, done: async () => undefined, close: () => file.destroy() };
+  if (format === "gzip") {
+    const gunzip = createGunzip();
+    // pipeline owns both streams' errors; a stream closed early (detection) must not throw later.
+    const piping = pipeline(file, gunzip).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    return {
+      output: gunzip,
+      done: async () => {
+        const err = await piping;
+        if (err) throw err;
+      },
+      close: () => gunzip.destroy(),
+    };
   }
   const child = spawn(TOOLS[format]!, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
   file.pipe(child.stdin);

@@ -2,7 +2,7 @@
 // (destination-relative path, type, mode, uid/gid as they will be written, size, content sha256,
 // link target — never times), with a persistent memo keyed by (path, size, mtime, ctime, inode,
 // device) so that files whose stat is unchanged are not read again on the next build.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -88,7 +88,17 @@ export class ContentHasher {
    * the mode and owner the copy gives them. Equal selections hash equally on any machine.
    */
   async hashSelection(selection: Selection, options: HashOptions = {}): Promise<string> {
+    return (await this.describeSelection(selection, options)).digest;
+  }
+
+  /**
+   * The digest plus one digest per destination-relative path, so a cache miss can name the
+   * files that changed (`diffSelectionDigests`).
+   */
+  async describeSelection(selection: Selection, options: HashOptions = {}): Promise<SelectionDigest> {
     const digests = await this.fileDigests(selection, options.signal);
+    const files: Record<string, string> = {};
+    const firstOfInode = new Map<string, string>();
     const top = createHash("sha256");
     top.update(`selection v1 parents=${selection.parents}\n`);
     for (const source of selection.sources) {
@@ -97,14 +107,19 @@ export class ContentHasher {
         const owner = options.chown ?? (selection.preserveOwner ? { uid: entry.uid, gid: entry.gid } : { uid: 0, gid: 0 });
         const mode = entry.kind === "symlink" ? 0o777 : (options.chmod ?? entry.mode);
         const content = digests.get(entry) ?? "";
-        node.update(
-          `${JSON.stringify(entry.rel)} ${entry.kind} ${mode.toString(8)} ${owner.uid}:${owner.gid} ${entry.size} ${content} ${JSON.stringify(entry.linkTarget ?? "")}\n`,
-        );
+        const path = [source.prefix, entry.rel].filter(Boolean).join("/");
+        // A hardlink lands as a link to its first path, which the layer keeps: part of the content.
+        const inode = entry.kind === "file" && entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : undefined;
+        const linkedTo = inode === undefined ? undefined : firstOfInode.get(inode);
+        if (inode !== undefined && linkedTo === undefined) firstOfInode.set(inode, path);
+        const line = `${JSON.stringify(entry.rel)} ${entry.kind} ${mode.toString(8)} ${owner.uid}:${owner.gid} ${entry.size} ${content} ${JSON.stringify(entry.linkTarget ?? "")} ${JSON.stringify(linkedTo ?? "")}\n`;
+        node.update(line);
+        files[path] = createHash("sha256").update(line).digest("hex");
       }
       top.update(`${JSON.stringify(source.prefix)} ${source.kind} ${node.digest("hex")}\n`);
     }
     await this.save();
-    return `sha256:${top.digest("hex")}`;
+    return { digest: `sha256:${top.digest("hex")}`, files };
   }
 
   /** Content digests of every file in the selection, a few reads at a time. */
@@ -126,12 +141,31 @@ export class ContentHasher {
   /** Writes the memo (when it changed) to a temp file and renames it into place. */
   async save(): Promise<void> {
     if (!this.dirty || this.memoPath === undefined) return;
-    const tmp = `${this.memoPath}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = `${this.memoPath}.${randomUUID()}.tmp`;
     await mkdir(dirname(this.memoPath), { recursive: true });
     await writeFile(tmp, JSON.stringify({ version: MEMO_VERSION, files: Object.fromEntries(this.memo) }));
     await rename(tmp, this.memoPath);
     this.dirty = false;
   }
+}
+
+export interface SelectionDigest {
+  digest: string;
+  /** Destination-relative path ("" for a directory source itself) → digest of everything hashed about it. */
+  files: Record<string, string>;
+}
+
+/** Which paths differ between two described selections, sorted; for explaining a cache miss. */
+export function diffSelectionDigests(before: Record<string, string>, after: Record<string, string>): { changed: string[]; added: string[]; removed: string[] } {
+  const changed: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [path, digest] of Object.entries(after)) {
+    if (!(path in before)) added.push(path);
+    else if (before[path] !== digest) changed.push(path);
+  }
+  for (const path of Object.keys(before)) if (!(path in after)) removed.push(path);
+  return { changed: changed.sort(), added: added.sort(), removed: removed.sort() };
 }
 
 /** Hashes a selection with the memo of the root it came from. */

@@ -13,7 +13,7 @@ export {
   type SelectedEntry,
   type EntryKind,
 } from "./select.js";
-export { ContentHasher, hashSelection, type HashOptions } from "./hash.js";
+export { ContentHasher, hashSelection, diffSelectionDigests, type HashOptions, type SelectionDigest } from "./hash.js";
 export { copyIntoRoot, type CopyOptions, type Owner } from "./copy.js";
 export { resolveDestination, ensureDirInRoot, type Destination, type DestinationOptions } from "./dest.js";
 export { writeContentIntoRoot, type ContentOptions } from "./heredoc.js";

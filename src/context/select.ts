@@ -76,7 +76,7 @@ export interface Selection {
   fromContext: boolean;
   preserveOwner: boolean;
   parents: boolean;
-  /** Several sources were given, or a wildcard matched several: the destination must be a directory. */
+  /** More than one source matched (patterns and wildcard matches counted together): the destination must be a directory. */
   needsDirDest: boolean;
   sources: SelectedSource[];
   hasher: ContentHasher;
@@ -96,7 +96,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
   const follow = options.followSymlinks ?? true;
   const root = source.dir;
   const sources: SelectedSource[] = [];
-  let wildcardMatches = 0;
+  let matched = 0;
   const emptyWildcards: string[] = [];
   for (const pattern of patterns) {
     options.signal?.throwIfAborted();
@@ -117,7 +117,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
     const pivot = options.parents ? pivotDepth(pattern) : 0;
     let found = 0;
     for (const match of matches) {
-      const selected = await selectOne(root, pattern, match, { ignore, exclude, follow, parents: options.parents ?? false, pivot });
+      const selected = await selectOne(root, pattern, match, { signal: options.signal, ignore, exclude, follow, parents: options.parents ?? false, pivot });
       if (selected === undefined) continue;
       if (selected !== "excluded") {
         sources.push(selected);
@@ -128,7 +128,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
       if (!wildcard) throw notFound(pattern);
       emptyWildcards.push(pattern);
     }
-    if (wildcard) wildcardMatches += found;
+    matched += found;
   }
   if (sources.length === 0 && emptyWildcards.length > 0) throw notFound(emptyWildcards[0]!);
   const hasher = isContext ? (source as BuildContext).hasher : ((source as PlainSource).hasher ?? (sharedHasher ??= ContentHasher.inMemory()));
@@ -137,7 +137,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
     fromContext: isContext,
     preserveOwner: isContext ? false : ((source as PlainSource).preserveOwner ?? true),
     parents: options.parents ?? false,
-    needsDirDest: patterns.length > 1 || wildcardMatches > 1,
+    needsDirDest: matched > 1,
     sources,
     hasher,
   };
@@ -170,6 +170,7 @@ function pivotDepth(pattern: string): number {
 }
 
 interface SelectContext {
+  signal: AbortSignal | undefined;
   ignore: PatternMatcher | undefined;
   exclude: PatternMatcher | undefined;
   follow: boolean;
@@ -204,6 +205,7 @@ async function selectOne(root: string, pattern: string, match: string, ctx: Sele
 }
 
 async function walk(dirAbs: string, dirRootRel: string, dirRel: string, ctx: SelectContext, out: SelectedEntry[]): Promise<void> {
+  ctx.signal?.throwIfAborted();
   const names = (await readdir(dirAbs)).sort(byBytes);
   // One directory's stats at once: the walk of a big context is bound by syscalls, not CPU.
   const infos = await Promise.all(names.map((name) => lstat(join(dirAbs, name))));

@@ -56,6 +56,7 @@ test.before.each(async () => {
   tar("z", "app.tar.gz");
   tar("j", "app.tar.bz2");
   tar("J", "app.tar.xz");
+  execFileSync("tar", ["--zstd", "-cf", join(ctxDir, "app.tar.zst"), "--owner=1000", "--group=1000", "-C", tree, "pkg"]);
   tar("z", "renamed.bin"); // detected by content, not by name
   await writeFile(join(ctxDir, "notes.txt.gz"), gzipSync("just text, not a tar\n"));
   await writeFile(join(ctxDir, "plain.txt"), "plain\n");
@@ -65,15 +66,14 @@ test.after.each(async () => {
 });
 
 test("local tar archives are detected by content: plain, gzip, bzip2, xz", async () => {
-  for (const name of ["app.tar", "app.tar.gz", "app.tar.bz2", "app.tar.xz", "renamed.bin"]) {
-    assert.ok(await detectArchive(join(ctxDir, name)), name);
-  }
+  const formats: Record<string, string> = { "app.tar": "tar", "app.tar.gz": "gzip", "app.tar.bz2": "bzip2", "app.tar.xz": "xz", "app.tar.zst": "zstd", "renamed.bin": "gzip" };
+  for (const [name, format] of Object.entries(formats)) assert.is(await detectArchive(join(ctxDir, name)), format, name);
   assert.is(await detectArchive(join(ctxDir, "notes.txt.gz")), undefined);
   assert.is(await detectArchive(join(ctxDir, "plain.txt")), undefined);
 });
 
 test("ADD extracts each archive into the destination with modes, owners, links", async () => {
-  for (const [name, dir] of [["app.tar", "/t"], ["app.tar.gz", "/g"], ["app.tar.bz2", "/b"], ["app.tar.xz", "/x/"]] as const) {
+  for (const [name, dir] of [["app.tar", "/t"], ["app.tar.gz", "/g"], ["app.tar.bz2", "/b"], ["app.tar.xz", "/x/"], ["app.tar.zst", "/z"]] as const) {
     await add([name], dir);
     const root = join(rootfs, dir, "pkg");
     const tool = await stat(join(root, "bin/tool"));
@@ -91,6 +91,15 @@ test("ADD copies non-archives as files, and --unpack=false copies archives", asy
   assert.equal((await readdir(join(rootfs, "f"))).sort(), ["notes.txt.gz", "plain.txt"]);
   await add(["app.tar.gz"], "/raw/", { unpack: false });
   assert.ok((await stat(join(rootfs, "raw/app.tar.gz"))).isFile());
+});
+
+test("a truncated archive is an error with a code", async () => {
+  const whole = await readFile(join(ctxDir, "app.tar.gz"));
+  await writeFile(join(ctxDir, "cut.tar.gz"), whole.subarray(0, Math.floor(whole.length / 2)));
+  assert.is(await codeOf(add(["cut.tar.gz"], "/cut/")), "ADD_ARCHIVE_INVALID");
+  const xz = await readFile(join(ctxDir, "app.tar.xz"));
+  await writeFile(join(ctxDir, "cut.tar.xz"), xz.subarray(0, xz.length - 20));
+  assert.is(await codeOf(add(["cut.tar.xz"], "/cutxz/")), "ADD_ARCHIVE_INVALID");
 });
 
 test("hostile archives cannot write outside the destination", async () => {

@@ -76,6 +76,8 @@ test("destination rules: trailing slash, file rename, existing dir, WORKDIR, sev
   await copy(ctx, ["a.txt", "b.txt"], "/multi/");
   assert.equal((await readdir(join(rootfs, "multi"))).sort(), ["a.txt", "b.txt"]);
   await copy(ctx, ["run.*"], "/one"); // a wildcard matching one file may name a file
+  await copy(ctx, ["b.txt", "*.lock"], "/one-of-two"); // what counts is what matched
+  assert.ok((await stat(join(rootfs, "one-of-two"))).isFile());
   assert.ok((await stat(join(rootfs, "one"))).isFile());
 });
 

@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, copyFile, link, mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hashSelection, openContext, selectSources } from "../../src/context/index.js";
+import { diffSelectionDigests, hashSelection, openContext, selectSources } from "../../src/context/index.js";
 
 let base = "";
 let ctxDir = "";
@@ -99,6 +99,25 @@ test("the persistent memo keeps an unchanged 10,000-file context from being read
   assert.is.not(await third.hash(await third.select(["big"])), h1);
   assert.is(third.hasher.filesHashed, 1);
   assert.is(third.hasher.memoHits, 9_999);
+});
+
+test("describeSelection names the files that changed, for explaining a cache miss", async () => {
+  const ctx = await openContext(ctxDir);
+  const before = await ctx.hasher.describeSelection(await ctx.select(["src", "README.md"]));
+  await writeFile(join(ctxDir, "src/app.ts"), "changed\n");
+  await writeFile(join(ctxDir, "src/added.ts"), "");
+  await unlink(join(ctxDir, "src/util.ts"));
+  const after = await ctx.hasher.describeSelection(await ctx.select(["src", "README.md"]));
+  assert.is.not(after.digest, before.digest);
+  assert.equal(diffSelectionDigests(before.files, after.files), { changed: ["app.ts"], added: ["added.ts"], removed: ["util.ts"] });
+});
+
+test("a hardlink and an equal copy hash differently (the layer differs)", async () => {
+  await link(join(ctxDir, "src/app.ts"), join(ctxDir, "src/twin.ts"));
+  const linked = await hashOf(["src"]);
+  await unlink(join(ctxDir, "src/twin.ts"));
+  await copyFile(join(ctxDir, "src/app.ts"), join(ctxDir, "src/twin.ts"));
+  assert.is.not(await hashOf(["src"]), linked);
 });
 
 test("a corrupt memo file is ignored, not fatal", async () => {
