@@ -5,7 +5,7 @@ import { resolveCredentials, storeCredentials, eraseCredentials, type Credential
 import { discard } from "./dispatch.js";
 import type { RegistryEvent } from "./events.js";
 import type { Platform } from "./platform.js";
-import { fetchBlob, getManifest, getRawManifest, type Manifest, type PulledManifest } from "./pull.js";
+import { fetchBlob, getManifest, getRawManifest, pullImage, type Manifest, type PulledImage, type PulledManifest, type PullImageOptions } from "./pull.js";
 import { hasBlob, pushBlob, pushImage, putManifest, type BlobPushResult, type BlobSource, type PushImageOptions, type PushImageResult } from "./push.js";
 import { makeReference, parseReference, type ImageReference } from "./reference.js";
 import { withRedirects, withRetry, type RetryOptions } from "./retry.js";
@@ -33,6 +33,8 @@ export interface RegistryClient {
   getRawManifest(ref: Ref, options?: { signal?: AbortSignal }): Promise<Manifest>;
   /** The blob's bytes, verified against `digest` while they stream (see pull.ts). */
   fetchBlob(ref: Ref, digest: string, options?: { size?: number; signal?: AbortSignal }): Readable;
+  /** The manifest for a platform, then config and layers in parallel through `options.store`. */
+  pullImage(ref: Ref, options: PullImageOptions): Promise<PulledImage>;
   hasBlob(ref: Ref, digest: string, options?: { signal?: AbortSignal }): Promise<boolean>;
   pushBlob(ref: Ref, blob: BlobSource & { mountFrom?: string[] }, options?: { signal?: AbortSignal }): Promise<BlobPushResult>;
   putManifest(ref: Ref, bytes: Buffer, mediaType: string, options?: { signal?: AbortSignal }): Promise<string>;
@@ -79,6 +81,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     getManifest: (ref, o = {}) => getManifest(ctx, toRef(ref), o),
     getRawManifest: (ref, o = {}) => getRawManifest(ctx, toRef(ref), o.signal),
     fetchBlob: (ref, digest, o = {}) => fetchBlob(ctx, toRef(ref), digest, o),
+    pullImage: (ref, o) => pullImage(ctx, toRef(ref), o),
     hasBlob: (ref, digest, o = {}) => hasBlob(ctx, toRef(ref), digest, combineSignals(ctx.signal, o.signal)),
     pushBlob: (ref, blob, o = {}) => pushBlob(ctx, toRef(ref), blob, { mountFrom: blob.mountFrom, signal: o.signal }),
     putManifest: (ref, bytes, mediaType, o = {}) => putManifest(ctx, toRef(ref), bytes, mediaType, combineSignals(ctx.signal, o.signal)),

@@ -8,6 +8,7 @@ import { MANIFEST_ACCEPT, isIndexMediaType } from "./media-types.js";
 import { formatPlatform, hostPlatform, selectPlatform, type IndexEntry, type Platform } from "./platform.js";
 import { makeReference, type ImageReference } from "./reference.js";
 import { backoff } from "./retry.js";
+import { forEachLimited } from "./limit.js";
 
 export interface Manifest {
   digest: string;
@@ -133,4 +134,49 @@ export function fetchBlob(ctx: ClientContext, ref: ImageReference, digest: strin
   }
 
   return Readable.from(chunks(), { objectMode: false });
+}
+
+export interface PullBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface PullImageOptions {
+  platform?: Platform;
+  /** Blobs fetched at once. Default 3. */
+  concurrency?: number;
+  /** Whether the caller already has a blob; those are not fetched. */
+  has?: (blob: PullBlob) => Promise<boolean>;
+  /**
+   * Takes one blob's verified stream, e.g. into a content store that renames only when the stream
+   * ended without error. Must consume the stream (and reject if it fails).
+   */
+  store: (blob: PullBlob, stream: Readable) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface PulledImage extends PulledManifest {
+  config: PullBlob;
+  layers: PullBlob[];
+  /** Digests that were fetched (the rest the caller had). */
+  fetched: string[];
+}
+
+/** The manifest for a platform, then its config and layers in parallel into the caller's store. */
+export async function pullImage(ctx: ClientContext, ref: ImageReference, options: PullImageOptions): Promise<PulledImage> {
+  const signal = combineSignals(ctx.signal, options.signal);
+  const pulled = await getManifest(ctx, ref, { platform: options.platform, signal });
+  const manifest = pulled.manifest as { config?: PullBlob; layers?: PullBlob[] };
+  if (!manifest.config || !Array.isArray(manifest.layers)) {
+    throw new RegistryError("REGISTRY_PROTOCOL", `manifest ${pulled.digest} of ${ref.registry}/${ref.repository} has no config or layers`, { registry: ref.registry, repository: ref.repository });
+  }
+  const blobs = [manifest.config, ...manifest.layers];
+  const fetched: string[] = [];
+  await forEachLimited(blobs, options.concurrency ?? 3, async (blob) => {
+    if (await options.has?.(blob)) return;
+    await options.store(blob, fetchBlob(ctx, ref, blob.digest, { size: blob.size, signal }));
+    fetched.push(blob.digest);
+  });
+  return { ...pulled, config: manifest.config, layers: manifest.layers, fetched };
 }

@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { combineSignals, digestOf, expect, pushScope, splitDigest, type ClientContext } from "./context.js";
 import { discard, header, type RegistryResponse } from "./dispatch.js";
 import { RegistryError } from "./errors.js";
+import { forEachLimited } from "./limit.js";
 import { makeReference, withTag, type ImageReference } from "./reference.js";
 
 export interface BlobSource {
@@ -177,14 +178,6 @@ export async function putManifest(ctx: ClientContext, ref: ImageReference, bytes
   discard(res);
   ctx.emit({ type: "manifest", action: "pushed", repository: ref.repository, digest, tag: ref.tag });
   return digest;
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Pushes an image (or index): blobs in parallel, then child manifests by digest, then every tag. */

@@ -29,7 +29,7 @@ export async function statusError(res: RegistryResponse, target: Target): Promis
     discard(res);
     return unauthorized(target, target.hadCredentials);
   }
-  const detail = res.status === 405 || res.status === 0 ? "" : await registryDetail(res);
+  const detail = await registryDetail(res);
   switch (res.status) {
     case 403:
       return new RegistryError("REGISTRY_DENIED", `registry ${target.registry} denied access to ${target.what} of ${name}${detail}`, {

@@ -3,8 +3,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { startRegistry, type RegistryOptions, type TestRegistry } from "../helpers/registry.js";
 import type { TestImage } from "../helpers/test-image.js";
-import { createRegistryClient, type RegistryEvent } from "../../src/registry/index.js";
-import { busyboxImage, clientOptions, collect, rejects, sha256 } from "./fixture.js";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { createRegistryClient, login, type RegistryEvent } from "../../src/registry/index.js";
+import { busyboxImage, clientOptions, collect, rejects, sha256, storeBlob, tempDir } from "./fixture.js";
 
 const configurations: [string, RegistryOptions][] = [
   ["plain", {}],
@@ -81,6 +85,42 @@ for (const [name, options] of configurations) {
       await client.close();
     }
   });
+
+
+  it("pullImage stores config and layers through the caller, skipping what it has", async ({ registry, image }) => {
+    const dir = await tempDir();
+    const client = createRegistryClient(clientOptions(registry));
+    try {
+      const store = (blob: { digest: string }, stream: Readable) => storeBlob(stream, join(dir.path, blob.digest.slice(7)));
+      const first = await client.pullImage(`${registry.host}/test/busybox:v1`, { store });
+      assert.is(first.digest, image.manifest.digest);
+      assert.equal(first.fetched.sort(), image.blobs.map((b) => b.digest).sort());
+      for (const blob of image.blobs) assert.is(sha256(await readFile(join(dir.path, blob.digest.slice(7)))), blob.digest);
+      const second = await client.pullImage(`${registry.host}/test/busybox:v1`, { store, has: async (b) => existsSync(join(dir.path, b.digest.slice(7))) });
+      assert.equal(second.fetched, []);
+      assert.is(second.config.digest, image.config.digest);
+    } finally {
+      await client.close();
+      await dir.remove();
+    }
+  });
+
+  if (options.auth) {
+    it("login checks the credentials against the registry", async ({ registry }) => {
+      const dir = await tempDir();
+      try {
+        const env = { HOME: dir.path };
+        const tls = { caFile: registry.caFile };
+        assert.is((await rejects(login(registry.host, { username: registry.username!, password: "bad" }, { env, ...tls }))).code, "REGISTRY_UNAUTHORIZED");
+        const path = await login(registry.host, { username: registry.username!, password: registry.password! }, { env, ...tls });
+        const client = createRegistryClient({ env, caFile: registry.caFile });
+        assert.is((await client.getManifest(`${registry.host}/test/busybox:v1`)).digest.length, 71, `credentials read back from ${path}`);
+        await client.close();
+      } finally {
+        await dir.remove();
+      }
+    });
+  }
 
   if (options.auth) {
     it("refuses without credentials and with a wrong password, and never shows the secrets", async ({ registry }) => {
