@@ -4,17 +4,17 @@
  * An image named by an index is exported as this platform's manifest (the one `resolveLocalImage` picks).
  */
 import { constants } from "node:fs";
-import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeArchive } from "./image-archive-tar.js";
 import { canonicalJson } from "./canonical-json.js";
-import { digestHex, type Digest } from "./digest.js";
+import { digestHex, sha256Digest, type Digest } from "./digest.js";
 import { ImageError } from "./image-errors.js";
 import { parseImageName, shortImageName, shortRepository } from "./image-name.js";
 import type { ImageStore, StoredImage } from "./image-store.js";
 import { decompressLayerToFile } from "./export-layer.js";
 import { readLocalIndex, requireLocalImage, writeIndexFile } from "./local-images.js";
-import type { Descriptor, OciIndex } from "./manifest.js";
+import { dockerToOciManifest, type Descriptor, type OciIndex } from "./manifest.js";
 import { Annotation, MediaType } from "./media-types.js";
 import { ownedName } from "./process-owner.js";
 
@@ -28,6 +28,13 @@ interface ExportItem {
   image: StoredImage;
 }
 
+/** An image as an OCI layout holds it: a Docker schema2 manifest is rewritten with OCI media types. */
+interface OciExportItem extends ExportItem {
+  /** The manifest's bytes when they are not the stored blob (a converted Docker manifest). */
+  manifestBytes: Buffer | undefined;
+  manifestSize: number;
+}
+
 async function resolveAll(store: ImageStore, images: string[]): Promise<ExportItem[]> {
   if (images.length === 0) throw new ImageError("IMAGE_NOT_FOUND", "no image to export was named", { hint: "name one or more local images" });
   const items: ExportItem[] = [];
@@ -39,17 +46,40 @@ async function resolveAll(store: ImageStore, images: string[]): Promise<ExportIt
   return items;
 }
 
-function blobsOf(image: StoredImage): Digest[] {
-  return [image.manifestDigest, image.configDigest, ...image.manifest.layers.map((l) => l.digest)];
+/**
+ * umoci and other OCI tools refuse Docker media types, so a pulled Docker image is exported as the
+ * equivalent OCI manifest (same config and layer bytes), built in memory: the store is not changed.
+ */
+async function asOci(store: ImageStore, item: ExportItem): Promise<OciExportItem> {
+  if (item.image.manifest.mediaType !== MediaType.dockerManifest) {
+    return { ...item, manifestBytes: undefined, manifestSize: await store.content.size(item.image.manifestDigest) };
+  }
+  const manifest = dockerToOciManifest(item.image.manifest);
+  const manifestBytes = Buffer.from(canonicalJson(manifest));
+  return { ...item, image: { ...item.image, manifest, manifestDigest: sha256Digest(manifestBytes) }, manifestBytes, manifestSize: manifestBytes.length };
+}
+
+async function resolveAllOci(store: ImageStore, images: string[]): Promise<OciExportItem[]> {
+  return Promise.all((await resolveAll(store, images)).map((item) => asOci(store, item)));
+}
+
+/** What an OCI layout of the items holds, each blob once: manifests (maybe in memory), configs, layers. */
+function layoutBlobs(items: OciExportItem[]): { digest: Digest; bytes: Buffer | undefined }[] {
+  const out = new Map<Digest, Buffer | undefined>();
+  for (const { image, manifestBytes } of items) {
+    out.set(image.manifestDigest, manifestBytes);
+    for (const digest of [image.configDigest, ...image.manifest.layers.map((l) => l.digest)]) if (!out.has(digest)) out.set(digest, undefined);
+  }
+  return [...out].map(([digest, bytes]) => ({ digest, bytes }));
 }
 
 /** The index.json entry of an exported image: ref.name is the tag, the full name in containerd's key. */
-function layoutEntry(item: ExportItem, size: number): Descriptor {
+function layoutEntry(item: OciExportItem): Descriptor {
   const { architecture, os, variant } = item.image.config;
   const entry: Descriptor = {
     mediaType: item.image.manifest.mediaType ?? MediaType.ociManifest,
     digest: item.image.manifestDigest,
-    size,
+    size: item.manifestSize,
     platform: variant === undefined ? { architecture, os } : { architecture, os, variant },
   };
   if (item.name !== undefined) {
@@ -72,49 +102,43 @@ function mergeEntries(existing: Descriptor[], added: Descriptor[]): Descriptor[]
  * other images). Blobs are copied (reflinked where the filesystem can).
  */
 export async function exportOciLayout(store: ImageStore, images: string[], dir: string, options: ExportOptions = {}): Promise<OciIndex> {
-  const items = await resolveAll(store, images);
+  const items = await resolveAllOci(store, images);
   const blobDir = join(dir, "blobs", "sha256");
   await mkdir(blobDir, { recursive: true });
-  const entries: Descriptor[] = [];
-  for (const item of items) {
-    for (const digest of blobsOf(item.image)) {
-      options.signal?.throwIfAborted();
-      const target = join(blobDir, digestHex(digest));
-      const size = await store.content.size(digest);
-      if ((await stat(target).then((s) => s.size, () => -1)) === size) continue;
-      const tmp = join(blobDir, `.${ownedName()}`);
-      try {
-        await copyFile(store.content.path(digest), tmp, constants.COPYFILE_FICLONE);
-        await rename(tmp, target);
-      } finally {
-        await rm(tmp, { force: true });
-      }
+  for (const { digest, bytes } of layoutBlobs(items)) {
+    options.signal?.throwIfAborted();
+    const target = join(blobDir, digestHex(digest));
+    const size = bytes?.length ?? (await store.content.size(digest));
+    if ((await stat(target).then((s) => s.size, () => -1)) === size) continue;
+    const tmp = join(blobDir, `.${ownedName()}`);
+    try {
+      if (bytes) await writeFile(tmp, bytes);
+      else await copyFile(store.content.path(digest), tmp, constants.COPYFILE_FICLONE);
+      await rename(tmp, target);
+    } finally {
+      await rm(tmp, { force: true });
     }
-    entries.push(layoutEntry(item, await store.content.size(item.image.manifestDigest)));
   }
   // A damaged index.json there is an error, not something to overwrite.
   const existing = await readLocalIndex(dir);
-  const index: OciIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing.manifests, entries) };
+  const index: OciIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing.manifests, items.map(layoutEntry)) };
   await writeIndexFile(dir, index, dir);
   return index;
 }
 
 /** Writes the images as an OCI archive: a tar of an OCI image layout (`skopeo … oci-archive:FILE`). */
 export async function exportOciArchive(store: ImageStore, images: string[], file: string, options: ExportOptions = {}): Promise<OciIndex> {
-  const items = await resolveAll(store, images);
-  const index: OciIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
-  for (const item of items) index.manifests = mergeEntries(index.manifests, [layoutEntry(item, await store.content.size(item.image.manifestDigest))]);
+  const items = await resolveAllOci(store, images);
+  const index: OciIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries([], items.map(layoutEntry)) };
   await writeArchive(
     file,
     async (archive) => {
       await archive.addBuffer("oci-layout", JSON.stringify({ imageLayoutVersion: "1.0.0" }));
       await archive.addBuffer("index.json", canonicalJson(index));
-      const written = new Set<Digest>();
-      for (const digest of items.flatMap((item) => blobsOf(item.image))) {
-        if (written.has(digest)) continue;
-        written.add(digest);
+      for (const { digest, bytes } of layoutBlobs(items)) {
         options.signal?.throwIfAborted();
-        await archive.addFile(`blobs/sha256/${digestHex(digest)}`, store.content.path(digest));
+        const name = `blobs/sha256/${digestHex(digest)}`;
+        await (bytes ? archive.addBuffer(name, bytes) : archive.addFile(name, store.content.path(digest)));
       }
     },
     options.signal,

@@ -138,6 +138,34 @@ exporting("an image named by an index exports as this platform's manifest", asyn
   );
 });
 
+exporting("a Docker schema2 image exports as the same image with OCI media types, which umoci unpacks", async ({ dir, store }) => {
+  const { layer, diffId } = await tarLayer(store, dir, "a", "gzip");
+  const { os, architecture } = hostPlatform();
+  const config = await store.content.writeBuffer(JSON.stringify({ os, architecture, docker_version: "24", rootfs: { type: "layers", diff_ids: [diffId] } }));
+  const docker = await store.content.writeBuffer(
+    canonicalJson({
+      schemaVersion: 2,
+      mediaType: MediaType.dockerManifest,
+      config: { mediaType: MediaType.dockerConfig, digest: config.digest, size: config.size },
+      layers: [{ mediaType: MediaType.dockerLayerGzip, digest: layer.digest, size: layer.size }],
+    }),
+  );
+  await tagImage(store, "pulled", docker.digest);
+  const blobsBefore = await store.content.list();
+  const layout = join(dir, "docker-layout");
+  const index = await exportOciLayout(store, ["pulled"], layout);
+  assert.is.not(index.manifests[0]!.digest, docker.digest);
+  assert.is(index.manifests[0]!.mediaType, MediaType.ociManifest);
+  assert.equal(await store.content.list(), blobsBefore, "the store is not changed");
+  await run("umoci", ["unpack", "--image", `${layout}:latest`, join(dir, "bundle")]);
+  assert.is(await readFile(join(dir, "bundle/rootfs/data/a"), "utf8"), "a\n".repeat(1000));
+  const archive = join(dir, "docker-as-oci.tar");
+  await exportOciArchive(store, ["pulled"], archive);
+  const raw = JSON.parse((await run("skopeo", ["inspect", "--raw", `oci-archive:${archive}:latest`])).stdout);
+  assert.is(raw.layers[0].mediaType, MediaType.ociLayerGzip);
+  assert.is(raw.config.digest, config.digest, "config bytes unchanged");
+});
+
 exporting("exporting an unknown image fails before writing", async ({ dir, store }) => {
   await exportOciArchive(store, ["ghost"], join(dir, "x.tar")).then(() => assert.unreachable(), (err) => assert.is(err.code, "IMAGE_NOT_FOUND"));
 });
