@@ -52,18 +52,20 @@ export function withAuth(next: Dispatch, options: AuthOptions): Dispatch {
     const realm = challenge.params.realm;
     if (!realm) throw new RegistryError("REGISTRY_PROTOCOL", `registry ${req.registry} asked for a token without a realm`, { registry: req.registry });
     const url = new URL(realm);
-    if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
-    for (const scope of scopes) url.searchParams.append("scope", scope);
     const credentials = await options.credentialsFor(req.registry);
-    if (credentials) url.searchParams.set("account", credentials.username);
-    const res = await options.tokenDispatch({
-      method: "GET",
-      registry: url.host,
-      path: url.href,
-      headers: credentials ? { authorization: basic(credentials) } : {},
-      repository: req.repository,
-      signal: req.signal,
-    });
+    const sent = { registry: url.host, repository: req.repository, signal: req.signal };
+    let res: RegistryResponse;
+    if (credentials?.identityToken) {
+      // An identity token is an OAuth2 refresh token: POSTed as a form, as docker/distribution's client does.
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: credentials.identityToken, client_id: "build-image", service: challenge.params.service ?? "", scope: scopes.join(" ") });
+      const body = Buffer.from(form.toString());
+      res = await options.tokenDispatch({ ...sent, method: "POST", path: url.href, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(body.length) }, body: () => body });
+    } else {
+      if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
+      for (const scope of scopes) url.searchParams.append("scope", scope);
+      if (credentials) url.searchParams.set("account", credentials.username);
+      res = await options.tokenDispatch({ ...sent, method: "GET", path: url.href, headers: credentials ? { authorization: basic(credentials) } : {} });
+    }
     if (res.status === 401 || res.status === 403) {
       discard(res);
       throw unauthorized(req, credentials !== undefined);
@@ -100,7 +102,7 @@ export function withAuth(next: Dispatch, options: AuthOptions): Dispatch {
   async function authorization(req: RegistryRequest, challenge: Challenge, fresh: boolean): Promise<string | undefined> {
     if (challenge.scheme === "bearer") return `Bearer ${await tokenFor(req, challenge, fresh)}`;
     const credentials = await options.credentialsFor(req.registry);
-    return credentials && basic(credentials);
+    return credentials && !credentials.identityToken ? basic(credentials) : undefined;
   }
 
   const send = async (req: RegistryRequest, value: string | undefined): Promise<RegistryResponse> =>

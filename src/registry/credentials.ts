@@ -8,7 +8,12 @@ import { DOCKER_HUB } from "./reference.js";
 export interface Credentials {
   username: string;
   password: string;
+  /** An OAuth2 refresh token (`identitytoken` in config.json, or a helper's `<token>` user), used instead of the password. */
+  identityToken?: string;
 }
+
+// docker/cli's convention: a helper answering this user name returns an identity token as the secret.
+const TOKEN_USER = "<token>";
 
 export interface CredentialSources {
   /** Given credentials per registry (`host[:port]`); they win over every file. */
@@ -90,10 +95,12 @@ async function fromHelper(helper: string, registry: string, env: NodeJS.ProcessE
   if (out === undefined) return undefined;
   const parsed = JSON.parse(out) as { Username?: string; Secret?: string };
   if (!parsed.Secret) return undefined;
+  if (parsed.Username === TOKEN_USER) return { username: "", password: "", identityToken: parsed.Secret };
   return { username: parsed.Username ?? "", password: parsed.Secret };
 }
 
 function fromAuthConfig(entry: AuthConfig): Credentials | undefined {
+  if (entry.identitytoken) return { username: "", password: "", identityToken: entry.identitytoken };
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");

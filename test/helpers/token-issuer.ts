@@ -13,6 +13,8 @@ export interface TokenIssuer {
   realm: string;
   service: string;
   issuer: string;
+  /** An OAuth2 refresh token the issuer accepts (POST grant_type=refresh_token), as an identity token. */
+  refreshToken: string;
   /** PEM of the signing certificate: the registry's rootcertbundle. */
   certFile: string;
   /** Every token issued so far, with the scopes asked for: to count requests and to search logs for them. */
@@ -35,14 +37,25 @@ export async function startTokenIssuer(options: { dir: string; username: string;
   const issued: TokenIssuer["issued"] = [];
   let expiresIn = 300;
 
-  const server: Server = createServer((req, res) => {
+  const refreshToken = randomBytes(16).toString("hex");
+  const expected = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString("base64")}`;
+
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const expected = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString("base64")}`;
-    if (url.pathname !== "/token" || req.headers.authorization !== expected) {
+    let form = url.searchParams;
+    if (req.method === "POST") {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      form = new URLSearchParams(body);
+    }
+    const allowed = req.method === "POST"
+      ? form.get("grant_type") === "refresh_token" && form.get("refresh_token") === refreshToken
+      : req.headers.authorization === expected;
+    if (url.pathname !== "/token" || !allowed) {
       res.writeHead(401, { "content-type": "application/json" }).end('{"details":"bad credentials"}');
       return;
     }
-    const scopes = url.searchParams.getAll("scope");
+    const scopes = req.method === "POST" ? (form.get("scope") ?? "").split(" ").filter(Boolean) : form.getAll("scope");
     const access = scopes.map((scope) => {
       const [type, ...rest] = scope.split(":");
       const actions = rest.pop()!.split(",");
@@ -51,12 +64,14 @@ export async function startTokenIssuer(options: { dir: string; username: string;
     const now = Math.floor(Date.now() / 1000);
     const head = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", x5c: [certDer.toString("base64")] }));
     const claims = b64url(JSON.stringify({
-      iss: issuer, sub: options.username, aud: url.searchParams.get("service"), exp: now + expiresIn, nbf: now - 10, iat: now,
+      iss: issuer, sub: options.username, aud: form.get("service"), exp: now + expiresIn, nbf: now - 10, iat: now,
       jti: randomBytes(8).toString("hex"), access,
     }));
     const token = `${head}.${claims}.${b64url(sign("sha256", Buffer.from(`${head}.${claims}`), key))}`;
     issued.push({ token, scopes });
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, expires_in: expiresIn, issued_at: new Date().toISOString() }));
+    // The OAuth2 answer names it access_token; the Docker one token.
+    const answer = req.method === "POST" ? { access_token: token, expires_in: expiresIn } : { token, expires_in: expiresIn, issued_at: new Date().toISOString() };
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -64,6 +79,7 @@ export async function startTokenIssuer(options: { dir: string; username: string;
     realm: `http://127.0.0.1:${port}/token`,
     service,
     issuer,
+    refreshToken,
     certFile,
     issued,
     setExpiresIn: (seconds) => void (expiresIn = seconds),

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { startRegistry, type RegistryOptions, type TestRegistry } from "../helpers/registry.js";
 import type { TestImage } from "../helpers/test-image.js";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createRegistryClient, login, type RegistryEvent } from "../../src/registry/index.js";
@@ -168,6 +168,34 @@ for (const [name, options] of configurations) {
       } finally {
         issuer.setExpiresIn(300);
         await client.close();
+      }
+    });
+  }
+
+  if (options.auth === "token") {
+    it("an identity token in config.json is exchanged as an OAuth2 refresh token", async ({ registry }) => {
+      const dir = await tempDir();
+      const events: RegistryEvent[] = [];
+      try {
+        const configDir = join(dir.path, "docker");
+        await mkdir(configDir);
+        const identityToken = registry.tokenIssuer!.refreshToken;
+        await writeFile(join(configDir, "config.json"), JSON.stringify({ auths: { [registry.host]: { identitytoken: identityToken } } }));
+        const client = createRegistryClient({ env: { DOCKER_CONFIG: configDir }, onEvent: (e) => events.push(e) });
+        try {
+          assert.match((await client.getManifest(`${registry.host}/test/busybox:v1`)).digest, /^sha256:/);
+        } finally {
+          await client.close();
+        }
+        assert.ok(events.some((e) => e.type === "token"));
+        assert.not.ok(JSON.stringify(events).includes(identityToken));
+        await writeFile(join(configDir, "config.json"), JSON.stringify({ auths: { [registry.host]: { identitytoken: "revoked" } } }));
+        const revoked = createRegistryClient({ env: { DOCKER_CONFIG: configDir }, retry: { retries: 0 } });
+        const err = await rejects(revoked.getManifest(`${registry.host}/test/busybox:v1`)).finally(() => revoked.close());
+        assert.is(err.code, "REGISTRY_UNAUTHORIZED");
+        assert.not.ok(`${err.message} ${err.hint}`.includes("revoked"));
+      } finally {
+        await dir.remove();
       }
     });
   }

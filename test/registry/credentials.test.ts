@@ -85,6 +85,11 @@ it("asks credHelpers and credsStore through docker-credential-<name> get", async
     await writeFile(store, JSON.stringify({ ServerURL: registry.host, Username: registry.username, Secret: registry.password }));
     assert.match(await pulls(registry, { env }), /^sha256:/);
   }
+  const { env, home: h, store } = await home(context);
+  await mkdir(join(h, ".docker"));
+  await writeFile(join(h, ".docker/config.json"), JSON.stringify({ credsStore: "test" }));
+  await writeFile(store, JSON.stringify({ ServerURL: registry.host, Username: "<token>", Secret: "refresh-123" }));
+  assert.equal(await resolveCredentials(registry.host, { env }), { username: "", password: "", identityToken: "refresh-123" }, "<token> means an identity token");
   const missing = await rejects(resolveCredentials(registry.host, { env: { HOME: context.dir, PATH: "/nonexistent" }, authFile: await writeConfig(context.dir, { credsStore: "absent" }) }));
   assert.is(missing.code, "REGISTRY_CREDENTIAL_HELPER");
   assert.match(missing.message, "docker-credential-absent");
