@@ -3,7 +3,7 @@
  * build, usable in FROM lines and in a stage once declared with a bare `ARG NAME`) and the proxy args
  * (usable with --build-arg without an ARG, given to RUN but never persisted in the image).
  */
-import type { SourceLocation } from "../errors.js";
+import { BuildImageError, type SourceLocation } from "../errors.js";
 import { errorAt } from "./errors.js";
 import type { Platform } from "./types.js";
 
@@ -33,7 +33,7 @@ export function parsePlatform(text: string, location?: SourceLocation): Platform
     const message = `invalid platform '${text}'`;
     const hint = "write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8";
     if (location) throw errorAt(location, "DOCKERFILE_BAD_PLATFORM", message, hint);
-    throw errorAt({ file: "--platform", line: 1, column: 1 }, "DOCKERFILE_BAD_PLATFORM", message, hint);
+    throw new BuildImageError("DOCKERFILE_BAD_PLATFORM", message, { hint });
   }
   const [os, arch, variant] = parts as [string, string, string | undefined];
   const alias = ARCH_ALIASES[arch];

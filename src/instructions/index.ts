@@ -6,3 +6,5 @@ export { FLAG_SPECS, parseDuration } from "./flags.js";
 export { PLATFORM_ARGS, PROXY_ARGS, formatPlatform, hostPlatform, parsePlatform, platformArgs } from "./args.js";
 export { analyzeDockerfile, createBuildPlan, type Analysis, type BuildPlan, type BuildPlanOptions, type PlanWarning, type Stage, type StageBase } from "./plan.js";
 export type * from "./types.js";
+export { lintDockerfile, type LintResult } from "./lint.js";
+export { applyCheckDirective, lintStages, parseCheckDirective } from "./rules.js";

@@ -9,6 +9,7 @@ import { hostPlatform, isBuiltinArg, parsePlatform, platformArgs, PROXY_ARGS } f
 import { errorAt, locate } from "./errors.js";
 import { ShellWordError, processWord, toDockerfileError } from "./lex.js";
 import { nodeLocation, parseInstruction, type ParseContext } from "./parse.js";
+import { applyCheckDirective, lintStages } from "./rules.js";
 import { resolveStageScopes } from "./scope.js";
 import { closest, didYouMean } from "./suggest.js";
 import type { ArgInstruction, FromInstruction, Instruction, Platform, ResolvedArg, SourceRef } from "./types.js";
@@ -325,7 +326,7 @@ function dependencies(stage: Stage): number[] {
 }
 
 /** The target's index: the named stage, or the last one. */
-function findTarget(stages: Stage[], target: string | undefined): number {
+export function findTarget(stages: Stage[], target: string | undefined): number {
   if (target === undefined || target === "") return stages.length - 1;
   const lower = target.toLowerCase();
   const found = stages.find((s) => s.name === lower);
@@ -340,7 +341,7 @@ function findTarget(stages: Stage[], target: string | undefined): number {
  * The stages `target` needs, in an order where dependencies come first. References only point to
  * earlier stages, so a cycle means a bug upstream; it is still reported, with the stage's position.
  */
-function reachable(stages: Stage[], target: number): number[] {
+export function reachable(stages: Stage[], target: number): number[] {
   const state = new Map<number, "visiting" | "done">();
   const order: number[] = [];
   const visit = (index: number) => {
@@ -358,7 +359,7 @@ function reachable(stages: Stage[], target: number): number[] {
 }
 
 /** Build args nobody declares (proxy and builtin args excepted). */
-function unusedBuildArgs(analysis: Analysis, stages: Stage[]): PlanWarning[] {
+export function unusedBuildArgs(analysis: Analysis, stages: Stage[]): PlanWarning[] {
   const declared = new Set<string>(analysis.metaDeclarations.flatMap((a) => a.args.map((d) => d.name)));
   for (const stage of stages) for (const instr of stage.instructions) if (instr.kind === "arg") for (const d of instr.args) declared.add(d.name);
   return Object.keys(analysis.options.buildArgs ?? {})
@@ -395,7 +396,7 @@ export function createBuildPlan(text: string, options: BuildPlanOptions = {}): B
     byIndex: new Map(stages.map((s) => [s.index, s])),
     target,
     order,
-    warnings: [...analysis.warnings, ...scopeWarnings, ...unusedBuildArgs(analysis, stages)],
+    warnings: applyCheckDirective([...analysis.warnings, ...scopeWarnings, ...lintStages(stages), ...unusedBuildArgs(analysis, stages)], analysis.directives.check),
     metaArgs: analysis.metaArgs,
     platform: analysis.platform,
     buildPlatform: analysis.buildPlatform,
@@ -407,4 +408,3 @@ export function createBuildPlan(text: string, options: BuildPlanOptions = {}): B
   };
 }
 
-export { unusedBuildArgs };

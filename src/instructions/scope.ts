@@ -5,6 +5,7 @@
  * each instruction the ARGs in scope. Words are expanded only as a check here (unknown variables
  * kept as written): the base image's ENV is not known before the solver pulls it.
  */
+import { DockerfileError } from "../parser/index.js";
 import { PLATFORM_ARGS, platformArgs } from "./args.js";
 import { applyToEnv, expandInstructionWithMatches } from "./expand.js";
 import type { Analysis, PlanWarning, Stage } from "./plan.js";
@@ -30,7 +31,7 @@ function resolveArg(name: string, defaultValue: string | undefined, analysis: An
  * The stages in `only` (all when undefined) with resolved ARG scopes. Warnings found on the way
  * (variables no one defines, in stages whose ENV is fully known) go to `warnings`.
  */
-export function resolveStageScopes(analysis: Analysis, only?: ReadonlySet<number>, warnings: PlanWarning[] = []): Stage[] {
+export function resolveStageScopes(analysis: Analysis, only?: ReadonlySet<number>, warnings: PlanWarning[] = [], onError?: (err: DockerfileError) => void): Stage[] {
   const builtins = platformArgs(analysis.platform, analysis.buildPlatform);
   const finalEnv = new Map<number, StageEnv>();
   const result: Stage[] = [];
@@ -43,7 +44,17 @@ export function resolveStageScopes(analysis: Analysis, only?: ReadonlySet<number
     let scope: ResolvedArg[] = [];
     const instructions: Instruction[] = [];
     for (const raw of stage.instructions) {
-      const { instruction: preview, unmatched } = expandInstructionWithMatches(raw, env, { keepUnset: true });
+      let checked: ReturnType<typeof expandInstructionWithMatches>;
+      try {
+        checked = expandInstructionWithMatches(raw, env, { keepUnset: true });
+      } catch (err) {
+        // Lint goes on after an error in one instruction; a plan stops at it.
+        if (!onError || !(err instanceof DockerfileError)) throw err;
+        onError(err);
+        instructions.push({ ...raw, argsInScope: scope });
+        continue;
+      }
+      const { instruction: preview, unmatched } = checked;
       if (known) {
         for (const name of unmatched) {
           if (scope.some((a) => a.name === name)) continue; // declared without a value: empty on purpose

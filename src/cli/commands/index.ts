@@ -1,10 +1,11 @@
 import type { Command } from "../command.js";
 import { imagesCommand } from "./images.js";
 import { importCommand } from "./import.js";
+import { lintCommand } from "./lint.js";
 import { loadCommand } from "./load.js";
 import { rmiCommand } from "./rmi.js";
 import { saveCommand } from "./save.js";
 import { tagCommand } from "./tag.js";
 
 /** Every subcommand, in the order `build-image --help` lists them. Add a command: one file, one line. */
-export const commands: Command[] = [imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand];
+export const commands: Command[] = [lintCommand, imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand];
