@@ -1,4 +1,6 @@
 import type { Command } from "../command.js";
+import { buildCommand } from "./build.js";
+import { runCommand } from "./run.js";
 import { imagesCommand } from "./images.js";
 import { importCommand } from "./import.js";
 import { lintCommand } from "./lint.js";
@@ -8,4 +10,4 @@ import { saveCommand } from "./save.js";
 import { tagCommand } from "./tag.js";
 
 /** Every subcommand, in the order `build-image --help` lists them. Add a command: one file, one line. */
-export const commands: Command[] = [lintCommand, imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand];
+export const commands: Command[] = [buildCommand, lintCommand, runCommand, imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand];

@@ -1,0 +1,106 @@
+/**
+ * COPY and ADD: sources from the context (after .dockerignore), a stage or an image; heredoc files;
+ * ADD's archives and URLs. The cache key is the Merkle hash of exactly the selected sources, so an
+ * mtime-only change is a hit and any content, mode or owner change is a miss.
+ */
+import type { CacheInputs } from "../cache/index.js";
+import { addIntoRoot, copyIntoRoot, hashSelection, resolveUserSpec, selectSources, writeContentIntoRoot, type Owner, type Selection, type SourceRoot } from "../context/index.js";
+import type { AddInstruction, CopyInstruction } from "../instructions/index.js";
+import { BuildError } from "./errors.js";
+import { commitOptions } from "./dispatch-run.js";
+import { cachedLayerStep, commitResult, type BuildServices, type Step, type StepOutcome } from "./step.js";
+import type { StageState } from "./stage-state.js";
+
+type CopyLike = CopyInstruction | AddInstruction;
+
+/** `--chmod` as a number: octal only for now (symbolic modes are a clear error). */
+export function parseChmod(instr: CopyLike): number | undefined {
+  if (instr.chmod === undefined) return undefined;
+  if (/^[0-7]{3,4}$/.test(instr.chmod)) return parseInt(instr.chmod, 8);
+  throw new BuildError("BUILD_UNSUPPORTED", `--chmod=${instr.chmod}: only octal modes (e.g. 0755) are supported`, {
+    location: instr.location,
+    hint: "write the mode in octal",
+  });
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+/** Where the sources come from: the context, or a stage's or image's root filesystem (mounted read-only). */
+async function withSourceRoot<T>(services: BuildServices, instr: CopyLike, fn: (source: SourceRoot) => Promise<T>): Promise<T> {
+  const from = instr.kind === "copy" ? instr.from : undefined;
+  if (!from) return fn(services.context);
+  const chainId = from.kind === "stage" ? (await services.stageResult(from.index)).chainId : (await services.imageChain(from.ref)).chainId;
+  if (chainId === null) {
+    throw new BuildError("BUILD_SOURCE_EMPTY", `COPY --from=${from.kind === "stage" ? from.name : from.ref}: that root filesystem is empty`, {
+      location: instr.location,
+      hint: "copy from a stage or image that has files",
+    });
+  }
+  const view = await services.store.snapshots.view(chainId);
+  try {
+    return await fn({ dir: view.root, preserveOwner: true });
+  } finally {
+    await view.release();
+  }
+}
+
+export async function dispatchCopy(services: BuildServices, state: StageState, step: Step, instr: CopyLike): Promise<StepOutcome> {
+  const urls = instr.kind === "add" ? instr.sources.filter(isUrl) : [];
+  if (urls.length > 0) {
+    throw new BuildError("BUILD_UNSUPPORTED", "ADD of a URL is not supported yet", { location: instr.location, hint: "download it in a RUN step, or COPY a local file" });
+  }
+  const chmod = parseChmod(instr);
+  const workdir = state.config.config?.WorkingDir || "/";
+  return withSourceRoot(services, instr, async (source) => {
+    const selection: Selection | undefined =
+      instr.sources.length > 0
+        ? await selectSources(source, instr.sources, selectOptions(instr))
+        : undefined;
+    const sourcesDigest = selection ? await hashOf(services, source, selection, chmod) : "";
+    const inputs: CacheInputs = {
+      kind: instr.kind,
+      fields: {
+        sources: sourcesDigest,
+        files: instr.files.map((f) => `${f.name}:${f.content}`),
+        dest: instr.dest,
+        workdir,
+        chown: instr.chown ?? "",
+        chmod: instr.chmod ?? "",
+        from: instr.kind === "copy" && instr.from ? (instr.from.kind === "stage" ? `stage:${instr.from.name}` : `image:${instr.from.ref}`) : "context",
+        link: String(instr.link),
+        parents: String(instr.parents),
+        exclude: instr.exclude,
+      },
+    };
+    return cachedLayerStep(services, state, step, inputs, async () => {
+      const active = await services.store.snapshots.prepare(state.chainId);
+      try {
+        const owner: Owner | undefined = instr.chown === undefined ? undefined : await resolveOwner(active.root, instr.chown);
+        const options = { workdir, ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
+        if (selection && instr.kind === "add") await addIntoRoot(selection, active.root, instr.dest, options);
+        else if (selection) await copyIntoRoot(selection, active.root, instr.dest, options);
+        for (const file of instr.files) await writeContentIntoRoot(file.content, active.root, instr.dest, { ...options, name: file.name });
+      } catch (err) {
+        await active.abort();
+        throw err;
+      }
+      return commitResult(await active.commit(commitOptions(services)));
+    });
+  });
+}
+
+function selectOptions(instr: CopyLike) {
+  return { exclude: instr.exclude, parents: instr.parents };
+}
+
+
+async function hashOf(services: BuildServices, source: SourceRoot, selection: Selection, chmod: number | undefined): Promise<string> {
+  const options = chmod !== undefined ? { chmod } : {};
+  return source === services.context ? services.context.hash(selection, options) : hashSelection(selection, options);
+}
+
+/** `--chown` names resolve in the image being built; a number without a group means uid:uid (Docker). */
+async function resolveOwner(rootfs: string, spec: string): Promise<Owner> {
+  const user = await resolveUserSpec(rootfs, spec, { missingGroup: "uid" });
+  return { uid: user.uid, gid: user.gid };
+}

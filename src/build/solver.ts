@@ -1,0 +1,199 @@
+/**
+ * The solver: runs the stages a BuildPlan needs, independent stages in parallel (at most `jobs` at once),
+ * each stage waiting only for the stages it uses; then each stage's steps in order. The first failure
+ * aborts every other running step, and nothing is left mounted or running.
+ */
+import { parseDockerfile } from "../parser/index.js";
+import { expandInstruction, parseInstruction, type BuildPlan, type Instruction, type ResolvedArg, type Stage } from "../instructions/index.js";
+import { localImageState } from "./base.js";
+import { applyMeta, historyText, isMetaInstruction, nextWorkdir } from "./dispatch-meta.js";
+import { dispatchCopy } from "./dispatch-copy.js";
+import { dispatchRun, runArgv, runEnv } from "./dispatch-run.js";
+import { dispatchWorkdir } from "./dispatch-workdir.js";
+import { BuildError, throwIfAborted } from "./errors.js";
+import { cacheKey } from "../cache/index.js";
+import { scratchState } from "./base.js";
+import { addHistory, cloneState, envRecord, type StageState } from "./stage-state.js";
+import type { BuildServices, Step, StepOutcome } from "./step.js";
+
+export type SolverServices = Omit<BuildServices, "stageResult" | "imageChain">;
+
+/** Limits how many stages run their steps at once. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(count: number) {
+    this.free = count;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+export interface SolveResult {
+  state: StageState;
+  steps: { id: string; cached: boolean }[];
+}
+
+export async function solve(plan: BuildPlan, base: SolverServices, slug: string): Promise<SolveResult> {
+  const slots = new Slots(base.options.jobs);
+  const results = new Map<number, Promise<StageState>>();
+  const images = new Map<string, Promise<{ chainId: string | null; state: StageState }>>();
+  const steps: { id: string; cached: boolean }[] = [];
+  const services: BuildServices = {
+    ...base,
+    stageResult(index) {
+      const result = results.get(index);
+      if (!result) throw new BuildError("BUILD_INTERNAL", `stage ${index} is not part of this build`);
+      return result;
+    },
+    imageChain: (ref) => imageState(ref).then((s) => ({ chainId: s.chainId })),
+  };
+
+  function imageState(ref: string): Promise<{ chainId: string | null; state: StageState }> {
+    let found = images.get(ref);
+    if (!found) {
+      found = localImageState(base.store, ref, ref, plan.platform, base.options.signal).then((image) => {
+        if (!image) throw baseNotFound(ref);
+        return { chainId: image.state.chainId, state: image.state };
+      });
+      images.set(ref, found);
+    }
+    return found;
+  }
+
+  const total = (stage: Stage) => stage.instructions.length + 1;
+  const label = (stage: Stage) => stage.name ?? `stage-${stage.index}`;
+
+  async function runStage(stage: Stage): Promise<StageState> {
+    await Promise.all(stage.dependsOn.map((i) => services.stageResult(i)));
+    await slots.acquire();
+    try {
+      throwIfAborted(base.options.signal);
+      const fromId = `${stage.index}/1`;
+      base.emit({ type: "step-start", id: fromId, stage: label(stage), name: historyText(stage.from), index: 1, total: total(stage) });
+      const started = Date.now();
+      let state: StageState;
+      let triggers: string[] = [];
+      try {
+        if (stage.base.kind === "scratch") state = scratchState(label(stage), stage.platform);
+        else if (stage.base.kind === "stage") state = cloneState(await services.stageResult(stage.base.index), label(stage));
+        else {
+          const image = await imageState(stage.base.ref).catch((err: unknown) => {
+            throw err instanceof BuildError && err.code === "BUILD_BASE_NOT_FOUND" ? new BuildError(err.code, err.message, { location: stage.location, ...(err.hint ? { hint: err.hint } : {}) }) : err;
+          });
+          state = cloneState(image.state, label(stage));
+          triggers = state.config.config?.OnBuild ?? [];
+          // The triggers run now, in this build; the new image does not carry them on (as Docker).
+          if (state.config.config) delete state.config.config.OnBuild;
+        }
+        base.emit({ type: "step-end", id: fromId, durationMs: Date.now() - started, cached: true });
+      } catch (err) {
+        base.emit({ type: "step-end", id: fromId, durationMs: Date.now() - started, cached: false, error: (err as Error).message });
+        throw err;
+      }
+      const instructions = [...onbuildInstructions(triggers, stage, plan.file), ...stage.instructions];
+      for (const [i, raw] of instructions.entries()) {
+        throwIfAborted(base.options.signal);
+        const id = `${stage.index}/${i + 2}`;
+        const step: Step = { id, instruction: raw, slot: `${slug}|${label(stage)}|${i + 2}` };
+        base.emit({ type: "step-start", id, stage: label(stage), name: historyText(raw), index: i + 2, total: instructions.length + 1 });
+        const stepStarted = Date.now();
+        try {
+          const outcome = await dispatch(services, state, step, raw);
+          steps.push({ id, cached: outcome.cached });
+          base.emit({ type: "step-end", id, durationMs: Date.now() - stepStarted, cached: outcome.cached });
+        } catch (err) {
+          base.emit({ type: "step-end", id, durationMs: Date.now() - stepStarted, cached: false, error: (err as Error).message.split("\n")[0]! });
+          throw err;
+        }
+      }
+      return state;
+    } finally {
+      slots.release();
+    }
+  }
+
+  for (const index of plan.order) {
+    const stage = plan.byIndex.get(index)!;
+    const promise = runStage(stage);
+    promise.catch(() => undefined);
+    results.set(index, promise);
+  }
+  try {
+    const state = await results.get(plan.target)!;
+    return { state, steps };
+  } finally {
+    // Let every other stage finish or fail (they stop at the abort) before the caller cleans up.
+    await Promise.allSettled(results.values());
+  }
+}
+
+function baseNotFound(ref: string): BuildError {
+  return new BuildError("BUILD_BASE_NOT_FOUND", `base image '${ref}' is not in the local store`, {
+    hint: `make it first: 'build-image pull ${ref}', 'build-image load -i FILE', or 'build-image import ROOTFS ${ref}'`,
+  });
+}
+
+/** ONBUILD triggers of the base image, parsed as instructions of this stage (placed at its FROM line). */
+function onbuildInstructions(triggers: string[], stage: Stage, file: string): Instruction[] {
+  const args: ResolvedArg[] = stage.instructions[0]?.argsInScope ?? [];
+  return triggers.map((text) => {
+    const node = parseDockerfile(text).instructions[0];
+    if (!node) throw new BuildError("BUILD_BASE_INVALID", `the base image has an empty ONBUILD trigger`, { location: stage.location });
+    const shifted = { ...node, startLine: stage.location.line, endLine: stage.location.line };
+    return { ...parseInstruction(shifted, { file }), argsInScope: args };
+  });
+}
+
+/** The env words are expanded with: build args in scope, then the image's ENV (which wins, as Docker). */
+function expansionEnv(state: StageState, instr: Instruction): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const arg of instr.argsInScope) if (arg.value !== undefined) args[arg.name] = arg.value;
+  return { ...args, ...envRecord(state.config) };
+}
+
+async function dispatch(services: BuildServices, state: StageState, step: Step, raw: Instruction): Promise<StepOutcome> {
+  const instr = expandInstruction(raw, expansionEnv(state, raw));
+  const created = services.created;
+  switch (instr.kind) {
+    case "run": {
+      const outcome = await dispatchRun(services, state, step, instr);
+      const { args } = runEnv(state, instr);
+      const argList = Object.entries(args).map(([k, v]) => `${k}=${v}`);
+      const prefix = argList.length ? `|${argList.length} ${argList.join(" ")} ` : "";
+      addHistory(state, { created, created_by: `RUN ${prefix}${runArgv(state, instr).argv.join(" ")} # buildkit`, comment: "buildkit.dockerfile.v0", ...(outcome.empty ? { empty_layer: true } : {}) });
+      return outcome;
+    }
+    case "copy":
+    case "add": {
+      const outcome = await dispatchCopy(services, state, step, instr);
+      addHistory(state, { created, created_by: `${historyText(instr)} # buildkit`, comment: "buildkit.dockerfile.v0", ...(outcome.empty ? { empty_layer: true } : {}) });
+      return outcome;
+    }
+    case "workdir": {
+      const path = nextWorkdir(state, instr.path);
+      const outcome = await dispatchWorkdir(services, state, step, path);
+      addHistory(state, { created, created_by: `WORKDIR ${path}`, comment: "buildkit.dockerfile.v0", ...(outcome.empty ? { empty_layer: true } : {}) });
+      return outcome;
+    }
+    case "from":
+      throw new BuildError("BUILD_INTERNAL", "FROM inside a stage's instructions");
+    default: {
+      if (!isMetaInstruction(instr)) throw new BuildError("BUILD_INTERNAL", "no dispatcher for this instruction");
+      applyMeta(state, instr);
+      state.cacheKey = cacheKey(state.cacheKey, { kind: "meta", fields: { instruction: historyText(instr), value: JSON.stringify(state.config.config ?? {}) } });
+      addHistory(state, { created, created_by: historyText(instr), comment: "buildkit.dockerfile.v0", empty_layer: true });
+      return { cached: false, empty: true };
+    }
+  }
+}
