@@ -22,7 +22,7 @@ export async function addIntoRoot(selection: Selection, rootfs: string, dest: st
     }
     // An archive always unpacks into a directory, whether or not the destination ends in "/".
     const destination = await resolveDestination(rootfs, dest, options);
-    const destAbs = await ensureDirInRoot(rootfs, destination.path);
+    const destAbs = await ensureDirInRoot(rootfs, destination.path, options.chown);
     await extractArchive(source.entries[0]!.path, format, destAbs, { chown: options.chown, signal: options.signal });
   }
 }

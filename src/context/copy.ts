@@ -4,7 +4,7 @@
 // modes are kept unless --chmod; owners are 0:0 (or the source's, for stages) unless --chown;
 // mtimes are kept, directory times set last.
 import { constants } from "node:fs";
-import { chmod, copyFile, lchown, link, lutimes, mkdir, symlink, utimes } from "node:fs/promises";
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, stat, symlink, utimes } from "node:fs/promises";
 import { basename, join, posix } from "node:path";
 import { clearTarget, ensureDirInRoot, resolveDestination, type DestinationOptions } from "./dest.js";
 import { ContextError } from "./errors.js";
@@ -59,11 +59,11 @@ export async function copyIntoRoot(selection: Selection, rootfs: string, dest: s
       });
     }
   }
-  await writePlacements(rootfs, placements, destination.path, options.signal);
+  await writePlacements(rootfs, placements, destination.path, options.chown, options.signal);
 }
 
 /** Writes entries in order (parents first), then sets directory times deepest first. */
-async function writePlacements(rootfs: string, placements: Placement[], destRoot: string, signal: AbortSignal | undefined): Promise<void> {
+async function writePlacements(rootfs: string, placements: Placement[], destRoot: string, chown: Owner | undefined, signal: AbortSignal | undefined): Promise<void> {
   const parents = new Map<string, string>();
   const links = new Map<string, string>();
   const dirTimes: { abs: string; entry: SelectedEntry }[] = [];
@@ -71,7 +71,7 @@ async function writePlacements(rootfs: string, placements: Placement[], destRoot
     const dir = posix.dirname(path);
     let abs = parents.get(dir);
     if (abs === undefined) {
-      abs = await ensureDirInRoot(rootfs, dir);
+      abs = await ensureDirInRoot(rootfs, dir, chown);
       parents.set(dir, abs);
     }
     return abs;
@@ -82,16 +82,17 @@ async function writePlacements(rootfs: string, placements: Placement[], destRoot
     const parentAbs = path === "/" ? rootfs : await parentOf(path);
     const target = path === "/" ? rootfs : join(parentAbs, basename(path));
     if (entry.kind === "dir") {
-      // An existing directory (or a link to one inside the rootfs) is merged into, not replaced.
-      const existing = await resolveInRoot(rootfs, path);
-      const state = await clearTarget(existing.abs, true).catch(() => "clear" as const);
-      const abs = state === "dir" ? existing.abs : target;
-      if (state !== "dir") await mkdir(abs);
+      const existing = await existingDir(rootfs, path, target);
+      const abs = existing ?? target;
+      if (existing === undefined) await mkdir(abs);
       parents.set(path, abs);
-      // The destination directory keeps its own metadata when it already existed.
-      if (state === "dir" && path === destRoot) continue;
-      await lchown(abs, owner.uid, owner.gid);
-      await chmod(abs, mode);
+      if (path === destRoot) {
+        // The destination of a directory's contents is not a copy of that directory (BuildKit):
+        // an existing one is left alone, a new one is made like any missing parent.
+        if (existing === undefined) await setOwnerAndMode(abs, chown ?? { uid: 0, gid: 0 }, 0o755);
+        continue;
+      }
+      await setOwnerAndMode(abs, owner, mode);
       dirTimes.push({ abs, entry });
       continue;
     }
@@ -109,10 +110,31 @@ async function writePlacements(rootfs: string, placements: Placement[], destRoot
       continue;
     }
     await copyFile(entry.path, target, constants.COPYFILE_FICLONE);
-    await lchown(target, owner.uid, owner.gid);
-    await chmod(target, mode);
+    await setOwnerAndMode(target, owner, mode);
     await utimes(target, entry.atimeMs / 1000, entry.mtimeMs / 1000);
     if (inode !== undefined) links.set(inode, target);
   }
   for (const { abs, entry } of dirTimes.reverse()) await utimes(abs, entry.atimeMs / 1000, entry.mtimeMs / 1000);
+}
+
+/** chown before chmod: chown clears setuid/setgid bits the mode may set. */
+async function setOwnerAndMode(path: string, owner: Owner, mode: number): Promise<void> {
+  await lchown(path, owner.uid, owner.gid);
+  await chmod(path, mode);
+}
+
+/**
+ * The directory to merge into at `target` (host path of `path`): the directory itself, or the
+ * directory a symlink there resolves to inside the rootfs. Anything else in the way is removed
+ * (a link itself, never what it points to) and undefined returned.
+ */
+async function existingDir(rootfs: string, path: string, target: string): Promise<string | undefined> {
+  const info = await lstat(target).catch(() => undefined);
+  if (info?.isDirectory()) return target;
+  if (info?.isSymbolicLink()) {
+    const resolved = await resolveInRoot(rootfs, path);
+    if ((await stat(resolved.abs).catch(() => undefined))?.isDirectory()) return resolved.abs;
+  }
+  if (info !== undefined) await clearTarget(target, false);
+  return undefined;
 }

@@ -1,6 +1,6 @@
 // Destination rules shared by COPY, ADD and heredoc sources: where in the root filesystem a
 // source lands, with every path resolved inside the rootfs (symlinks on the way followed as if
-// the rootfs were `/`), missing parents created 0755 and owned by root.
+// the rootfs were `/`), missing parents created 0755 and owned by root (or the --chown user).
 import { chown, lstat, mkdir, rm, stat, unlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { ContextError } from "./errors.js";
@@ -9,6 +9,8 @@ import { resolveInRoot, splitPath } from "./in-root.js";
 export interface DestinationOptions {
   /** The image's WORKDIR, for a relative destination. Default "/". */
   workdir?: string;
+  /** Treat the destination as a directory even without a trailing slash (the solver knows better). */
+  isDir?: boolean;
 }
 
 export interface Destination {
@@ -30,13 +32,13 @@ export async function resolveDestination(rootfs: string, dest: string, options: 
   const slash = dest.endsWith("/") || dest === "." || dest.endsWith("/.") || dest === "..";
   const where = await resolveInRoot(rootfs, path);
   const info = await stat(where.abs).catch(() => undefined);
-  return { path: path.length > 1 ? path.replace(/\/$/, "") : path, isDir: slash || info?.isDirectory() === true, abs: where.abs, exists: info !== undefined };
+  return { path: path.length > 1 ? path.replace(/\/$/, "") : path, isDir: options.isDir === true || slash || info?.isDirectory() === true, abs: where.abs, exists: info !== undefined };
 }
 
 /**
  * Makes sure the directory at `path` (absolute inside the rootfs) exists, creating missing
- * components 0755 root:root (or `owner`). Returns its host path. A non-directory in the way is
- * an error, as in Docker.
+ * components 0755, owned by root or by `owner` (--chown; BuildKit chowns the directories it
+ * creates for a copy). Returns its host path. A non-directory in the way is an error.
  */
 export async function ensureDirInRoot(rootfs: string, path: string, owner?: { uid: number; gid: number }): Promise<string> {
   const where = await resolveInRoot(rootfs, path);

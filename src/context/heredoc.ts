@@ -17,7 +17,7 @@ export interface ContentOptions extends DestinationOptions {
 export async function writeContentIntoRoot(content: string | Uint8Array, rootfs: string, dest: string, options: ContentOptions): Promise<string> {
   const destination = await resolveDestination(rootfs, dest, options);
   const path = destination.isDir ? posix.join(destination.path, options.name) : destination.path;
-  const parent = await ensureDirInRoot(rootfs, posix.dirname(path));
+  const parent = await ensureDirInRoot(rootfs, posix.dirname(path), options.chown);
   const target = join(parent, basename(path));
   await clearTarget(target, false);
   await writeFile(target, content, { flag: "wx" });

@@ -108,7 +108,7 @@ export interface UrlCopyOptions extends DestinationOptions {
 export async function copyDownloadIntoRoot(download: Download, rootfs: string, dest: string, options: UrlCopyOptions = {}): Promise<string> {
   const destination = await resolveDestination(rootfs, dest, options);
   const path = destination.isDir ? posix.join(destination.path, download.filename) : destination.path;
-  const parent = await ensureDirInRoot(rootfs, posix.dirname(path));
+  const parent = await ensureDirInRoot(rootfs, posix.dirname(path), options.chown);
   const target = join(parent, basename(path));
   await clearTarget(target, false);
   await copyFile(download.path, target);

@@ -59,11 +59,33 @@ test("a directory copies its contents, modes and mtimes kept, owner 0:0", async 
   assert.is((await stat(join(rootfs, "t"))).mode & 0o7777, 0o755);
 });
 
+test("a directory's destination is made 0755 (owned by --chown or root); an existing one is left alone", async () => {
+  await chmod(join(ctxDir, "src"), 0o700);
+  const ctx = await openContext(ctxDir);
+  await copy(ctx, ["src"], "/new/app");
+  const created = await stat(join(rootfs, "new/app"));
+  assert.equal([created.mode & 0o7777, created.uid], [0o755, 0]);
+  await copy(ctx, ["src"], "/home/u/app", { chown: { uid: 1000, gid: 1000 } });
+  for (const dir of ["home", "home/u", "home/u/app", "home/u/app/lib"]) {
+    const info = await stat(join(rootfs, dir));
+    assert.equal([info.uid, info.gid, info.mode & 0o777], [1000, 1000, 0o755], dir);
+  }
+  await mkdir(join(rootfs, "existing"));
+  await chmod(join(rootfs, "existing"), 0o711);
+  await chown(join(rootfs, "existing"), 7, 7);
+  await copy(ctx, ["src"], "/existing", { chown: { uid: 1000, gid: 1000 } });
+  const kept = await stat(join(rootfs, "existing"));
+  assert.equal([kept.uid, kept.mode & 0o777], [7, 0o711]);
+  assert.is((await stat(join(rootfs, "existing/main.c"))).uid, 1000);
+});
+
 test("destination rules: trailing slash, file rename, existing dir, WORKDIR, several sources", async () => {
   const ctx = await openContext(ctxDir);
   await copy(ctx, ["a.txt"], "/d/");
   assert.is(await readFile(join(rootfs, "d/a.txt"), "utf8"), "A");
   await copy(ctx, ["a.txt"], "/renamed");
+  await copy(ctx, ["a.txt"], "/forced", { isDir: true });
+  assert.ok((await stat(join(rootfs, "forced/a.txt"))).isFile());
   assert.ok((await stat(join(rootfs, "renamed"))).isFile());
   await copy(ctx, ["b.txt"], "/d");
   assert.is(await readFile(join(rootfs, "d/b.txt"), "utf8"), "B");
@@ -140,6 +162,10 @@ test("a symlinked source is followed inside the context", async () => {
   assert.is(await readFile(join(rootfs, "l/main-link"), "utf8"), "int main(){}");
   assert.is(await readFile(join(rootfs, "l/abs-link"), "utf8"), "A");
   assert.not.ok((await lstat(join(rootfs, "l/main-link"))).isSymbolicLink());
+  // A symlink to a directory, named as the source, copies the directory's contents.
+  await symlink("src/lib", join(ctxDir, "lib-link"));
+  await copy(ctx, ["lib-link"], "/ll/");
+  assert.equal((await readdir(join(rootfs, "ll"))).sort(), ["util.c", "util.txt"]);
 });
 
 test("symlinks in the rootfs on the destination path resolve inside the rootfs", async () => {
@@ -155,6 +181,12 @@ test("symlinks in the rootfs on the destination path resolve inside the rootfs",
   assert.is(await readFile(join(rootfs, "y"), "utf8"), "B");
   await copy(ctx, ["src"], "/evil/../../deep/");
   assert.ok((await stat(join(rootfs, "deep/main.c"))).isFile());
+  // A directory copied onto a symlink to a file replaces the link, not the file.
+  await writeFile(join(rootfs, "precious"), "keep");
+  await symlink("/precious", join(rootfs, "dirlink"));
+  await copy(ctx, ["src"], "/dirlink");
+  assert.ok((await lstat(join(rootfs, "dirlink"))).isDirectory());
+  assert.is(await readFile(join(rootfs, "precious"), "utf8"), "keep");
   // A symlink at the final destination is replaced, never written through.
   await copy(ctx, ["a.txt"], "/etc/shadow");
   assert.ok((await lstat(join(rootfs, "etc/shadow"))).isFile());
