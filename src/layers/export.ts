@@ -10,6 +10,7 @@ import { writeArchive } from "./image-archive-tar.js";
 import { canonicalJson } from "./canonical-json.js";
 import { digestHex, sha256Digest, type Digest } from "./digest.js";
 import { ImageError } from "./image-errors.js";
+import { platformOfConfig } from "./image-platform.js";
 import { parseImageName, shortImageName, shortRepository } from "./image-name.js";
 import type { ImageStore, StoredImage } from "./image-store.js";
 import { decompressLayerToFile } from "./export-layer.js";
@@ -75,12 +76,11 @@ function layoutBlobs(items: OciExportItem[]): { digest: Digest; bytes: Buffer | 
 
 /** The index.json entry of an exported image: ref.name is the tag, the full name in containerd's key. */
 function layoutEntry(item: OciExportItem): Descriptor {
-  const { architecture, os, variant } = item.image.config;
   const entry: Descriptor = {
     mediaType: item.image.manifest.mediaType ?? MediaType.ociManifest,
     digest: item.image.manifestDigest,
     size: item.manifestSize,
-    platform: variant === undefined ? { architecture, os } : { architecture, os, variant },
+    platform: platformOfConfig(item.image.config),
   };
   if (item.name !== undefined) {
     entry.annotations = { [Annotation.containerdImageName]: item.name, [Annotation.refName]: parseImageName(item.name).tag ?? "latest" };

@@ -9,6 +9,12 @@ export function hostPlatform(): Platform {
   return { os: process.platform === "win32" ? "windows" : process.platform, architecture: goArch[process.arch] ?? process.arch };
 }
 
+/** The platform an image config declares. */
+export function platformOfConfig(config: { architecture: string; os: string; variant?: string | undefined }): Platform {
+  const { architecture, os, variant } = config;
+  return variant === undefined ? { architecture, os } : { architecture, os, variant };
+}
+
 /** Parses `linux/arm64/v8` (os/arch[/variant]); throws IMAGE_PLATFORM_INVALID. */
 export function parsePlatform(text: string): Platform {
   const [os, architecture, variant, extra] = text.split("/");

@@ -10,6 +10,7 @@ import { canonicalJson } from "./canonical-json.js";
 import { isDigest, type Digest } from "./digest.js";
 import { parseJson } from "./image-config.js";
 import { ImageError, imageNotFound } from "./image-errors.js";
+import { platformOfConfig } from "./image-platform.js";
 import { formatImageName, normalizeImageName, parseImageName, shortImageName, shortRepository } from "./image-name.js";
 import { readImage, readManifestBlob, type ImageStore, type StoredImage } from "./image-store.js";
 import { withIndexLock, type LockOptions } from "./local-images-lock.js";
@@ -90,12 +91,13 @@ export async function tagImage(store: ImageStore, name: string, manifestDigest: 
   };
   if (parsed.kind === "manifest") {
     const image = await readImage(store, manifestDigest);
-    descriptor.platform = platformOf(image);
+    descriptor.platform = platformOfConfig(image.config);
   }
   await updateLocalIndex(
     store.root,
     (index) => {
-      index.manifests = index.manifests.filter((m) => refNameOf(m) !== full);
+      // The name moves here; an untagged entry of the same image is no longer needed.
+      index.manifests = index.manifests.filter((m) => refNameOf(m) !== full && !(refNameOf(m) === undefined && m.digest === manifestDigest));
       index.manifests.push(descriptor);
       index.manifests.sort((a, b) => (refNameOf(a) ?? "").localeCompare(refNameOf(b) ?? ""));
     },
@@ -118,11 +120,6 @@ export async function addUntaggedImage(store: ImageStore, manifestDigest: Digest
     },
     options,
   );
-}
-
-function platformOf(image: StoredImage): Platform {
-  const { architecture, os, variant } = image.config;
-  return variant === undefined ? { architecture, os } : { architecture, os, variant };
 }
 
 export interface ResolvedImage extends StoredImage {
@@ -228,7 +225,7 @@ export async function listImages(store: ImageStore): Promise<LocalImage[]> {
       mediaType: entry.mediaType,
       configDigest: image?.configDigest,
       created: image?.config.created,
-      platform: image ? platformOf(image) : entry.platform,
+      platform: image ? platformOfConfig(image.config) : entry.platform,
       size: image ? image.manifest.config.size + image.manifest.layers.reduce((n, l) => n + l.size, 0) : undefined,
     });
   }

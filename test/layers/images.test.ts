@@ -10,7 +10,7 @@ import { sha256Digest } from "../../src/layers/digest.js";
 import { parseImageConfig, type ImageConfig } from "../../src/layers/image-config.js";
 import { normalizeImageName, shortImageName } from "../../src/layers/image-name.js";
 import { writeImage, type ImageStore } from "../../src/layers/image-store.js";
-import { listImages, readLocalIndex, removeImage, resolveLocalImage, tagImage } from "../../src/layers/local-images.js";
+import { addUntaggedImage, listImages, readLocalIndex, removeImage, resolveLocalImage, tagImage } from "../../src/layers/local-images.js";
 import { dockerToOciManifest, parseManifest } from "../../src/layers/manifest.js";
 import { MediaType } from "../../src/layers/media-types.js";
 import { defaultRoot } from "../../src/layers/default-root.js";
@@ -171,6 +171,18 @@ images("tag, resolve by name, ID prefix and digest, list, untag, remove", async 
   assert.equal(removed.deleted, [two.manifestDigest]);
   assert.is((await listImages(store)).length, 0);
   await removeImage(store, "app").then(() => assert.unreachable(), (err) => assert.is(err.code, "IMAGE_NOT_FOUND"));
+});
+
+images("an untagged image is listed as such, and tagging it replaces the untagged entry", async ({ store }) => {
+  const one = await makeImage(store, "one");
+  await addUntaggedImage(store, one.manifestDigest);
+  await addUntaggedImage(store, one.manifestDigest);
+  const listed = await listImages(store);
+  assert.is(listed.length, 1);
+  assert.is(listed[0]!.name, undefined);
+  assert.is(listed[0]!.configDigest, one.configDigest);
+  await tagImage(store, "named", one.manifestDigest);
+  assert.equal((await listImages(store)).map((i) => i.shortName), ["named:latest"]);
 });
 
 images("tags from many processes at once are all kept (index lock)", async ({ store, dir }) => {
