@@ -1,4 +1,4 @@
-import { lstat, realpath, stat } from "node:fs/promises";
+import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import { join, posix, relative } from "node:path";
 import { SandboxSpecError } from "./errors.js";
 import { createMissing, resolveInRoot } from "./rootfs-path.js";
@@ -54,7 +54,9 @@ export async function prepare(spec: RunSpec, stubs: Stubs): Promise<Prepared> {
   }
   const mounts = await placeMounts(spec.mounts ?? [], rootfs, virtual, stubs, overlay);
   await sealStubs(stubs);
-  const env = spec.env.some((e) => e.startsWith("PATH=")) ? spec.env : [...spec.env, `PATH=${DEFAULT_PATH}`];
+  const env = [...spec.env];
+  if (!env.some((e) => e.startsWith("PATH="))) env.push(`PATH=${DEFAULT_PATH}`);
+  if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${await homeOf(rootfs, spec.user.uid)}`);
   return { rootfs, proc: virtual[0]!, sys: virtual[1]!, dev: virtual[2]!, hostFiles, mounts, env, hostname: spec.hostname ?? DEFAULT_HOSTNAME };
 }
 
@@ -93,16 +95,27 @@ async function placeMounts(mounts: SandboxMount[], rootfs: string, virtual: stri
       createInside = kind;
     } else if (holder?.type === "bind") {
       const source = await realpath(holder.source);
-      host = join(holder.host, relative(source, await ensureMountpoint(stubs, source, rel, kind, overlay)));
+      host = join(holder.host, relative(source, await ensureMountpoint(stubs, source, rel, kind, overlay, m.type === "tmpfs" ? (m.mode ?? 0o1777) : undefined)));
     } else {
-      host = await ensureMountpoint(stubs, rootfs, rel, kind, overlay);
+      host = await ensureMountpoint(stubs, rootfs, rel, kind, overlay, m.type === "tmpfs" ? (m.mode ?? 0o1777) : undefined);
       if (virtual.some((v) => host === v || host.startsWith(`${v}/`))) {
         throw new SandboxSpecError(`mount target ${m.target} resolves into /proc, /sys or /dev`, "mount somewhere outside /proc, /sys and /dev");
       }
     }
-    placed.push(createInside ? { ...m, host, createInside } : { ...m, host });
+    // runc gives a tmpfs the mode of the directory it lands on; do the same everywhere.
+    const mode = m.type === "tmpfs" && !createInside ? (await stat(host)).mode & 0o7777 : undefined;
+    placed.push({ ...m, host, ...(createInside ? { createInside } : {}), ...(mode === undefined ? {} : { mode }) });
   }
   return placed;
+}
+
+/** The user's home from the image's /etc/passwd, else "/": what runc sets when HOME is missing. */
+async function homeOf(rootfs: string, uid: number): Promise<string> {
+  const passwd = await resolveInRoot(rootfs, "/etc/passwd");
+  if (passwd.missing.length > 0) return "/";
+  const text = await readFile(passwd.existing, "utf8").catch(() => "");
+  const home = text.split("\n").map((l) => l.split(":")).find((f) => f.length >= 6 && f[2] === String(uid))?.[5];
+  return home || "/";
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -66,10 +66,10 @@ function resolveDotDotTail(root: string, current: string[], missing: string[]): 
 }
 
 /**
- * Creates the missing components of `resolved` (directories 0755, root-owned as we are; a last
- * component of kind "file" as an empty file). Returns the host paths it created, outermost first.
+ * Creates the missing components of `resolved` (directories 0755 — the last one `lastMode` —,
+ * root-owned as we are; a last component of kind "file" as an empty file). Returns the host paths it created, outermost first.
  */
-export async function createMissing(resolved: Resolved, kind: "dir" | "file"): Promise<string[]> {
+export async function createMissing(resolved: Resolved, kind: "dir" | "file", lastMode = 0o755): Promise<string[]> {
   const created: string[] = [];
   let host = resolved.existing;
   for (const [i, name] of resolved.missing.entries()) {
@@ -78,7 +78,7 @@ export async function createMissing(resolved: Resolved, kind: "dir" | "file"): P
       await writeFile(host, "", { flag: "wx", mode: 0o644 });
     } else {
       await mkdir(host);
-      await chmod(host, 0o755);
+      await chmod(host, i === resolved.missing.length - 1 ? lastMode : 0o755);
     }
     created.push(host);
   }

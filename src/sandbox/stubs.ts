@@ -29,6 +29,7 @@ export async function ensureMountpoint(
   target: string,
   kind: "dir" | "file",
   overlay: { rootfs: string; upperdir: string | undefined },
+  mode?: number,
 ): Promise<string> {
   const resolved = await resolveInRoot(base, target);
   if (resolved.missing.length === 0) return resolved.existing;
@@ -38,7 +39,7 @@ export async function ensureMountpoint(
     stubs.parents.push({ path: parent, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, mtimeNsAfter: "" });
     if (overlay.upperdir && base === overlay.rootfs) await noteCopyUps(stubs, overlay.rootfs, overlay.upperdir, parent);
   }
-  const created = await createMissing(resolved, kind);
+  const created = await createMissing(resolved, kind, mode);
   stubs.created.push(...created);
   return created[created.length - 1]!;
 }

@@ -26,7 +26,11 @@ export type Runtime = "runc" | "crun" | "unshare";
  */
 export type SandboxMount =
   | { type: "bind"; source: string; target: string; readonly: boolean }
-  /** `size` in bytes (default: the kernel's, half of RAM); `mode` default 0o1777 as Docker's tmpfs. */
+  /**
+   * `size` in bytes (default: the kernel's, half of RAM). `mode` (default 0o1777, as Docker's tmpfs)
+   * applies when the target does not exist yet; an existing directory lends the tmpfs its own mode, as
+   * runc does.
+   */
   | { type: "tmpfs"; target: string; size?: number; mode?: number };
 
 export interface SandboxUser {

@@ -1,0 +1,3 @@
+import { sandboxSuite } from "./suite.js";
+
+sandboxSuite("unshare").run();
