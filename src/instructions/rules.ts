@@ -61,7 +61,7 @@ function stageRules(stage: Stage): PlanWarning[] {
     }
     if (instr.kind === "maintainer") out.push(warn("MAINTAINER_DEPRECATED", "Maintainer instruction is deprecated in favor of using label", instr, `write LABEL org.opencontainers.image.authors="${instr.maintainer}"`));
     if (instr.kind === "workdir") {
-      if (!workdirSet && !instr.path.startsWith("/") && !instr.path.startsWith("$")) {
+      if (!workdirSet && !/^([/$]|[A-Za-z]:[\\/])/.test(instr.path)) {
         out.push(warn("WORKDIR_RELATIVE_PATH", `Relative workdir "${instr.path}" can have unexpected results if the base image changes`, instr, "use an absolute path"));
       }
       workdirSet = true;
