@@ -5,8 +5,8 @@
  * `org.opencontainers.image.ref.name`, or Docker's `RepoTags`), and kept untagged when it gives none.
  */
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
-import { isAbsolute, join, normalize } from "node:path";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { isAbsolute, join, posix, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -53,26 +53,40 @@ export async function importArchive(store: ImageStore, fileOrDir: string, option
   });
 }
 
-/** Archive paths come from the archive's own JSON: never let one climb out of it. */
+function outside(path: string): ImageError {
+  return new ImageError("IMAGE_ARCHIVE_INVALID", `the archive refers to '${path}', outside itself`, { hint: "the archive is malformed or hostile; do not load it" });
+}
+
+/** Archive paths come from the archive's own JSON and links: never let one climb out of it. */
 function safeArchivePath(path: string): string {
-  const clean = normalize(path.replace(/^\.\//, ""));
-  if (isAbsolute(clean) || clean === ".." || clean.startsWith("../")) {
-    throw new ImageError("IMAGE_ARCHIVE_INVALID", `the archive refers to '${path}', outside itself`, { hint: "the archive is malformed or hostile; do not load it" });
-  }
+  const clean = posix.normalize(path.replace(/^\.\//, ""));
+  if (posix.isAbsolute(clean) || clean === ".." || clean.startsWith("../")) throw outside(path);
   return clean;
 }
 
 function directorySource(store: ImageStore, dir: string, signal?: AbortSignal): ImportSource {
-  const full = (path: string) => join(dir, safeArchivePath(path));
-  const absent = (err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
-    throw err;
+  let realDir: Promise<string> | undefined;
+  /** The file's real path, checked to be inside the directory even through symlinks (`layer.tar` → `/etc/shadow`). */
+  const full = async (path: string): Promise<string | undefined> => {
+    let real: string;
+    try {
+      real = await realpath(join(dir, safeArchivePath(path)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+      throw err;
+    }
+    const rel = relative(await (realDir ??= realpath(dir)), real);
+    if (rel.startsWith("..") || isAbsolute(rel)) throw outside(path);
+    return real;
   };
   return {
-    read: (path) => readFile(full(path)).catch(absent),
+    read: async (path) => {
+      const file = await full(path);
+      return file === undefined ? undefined : readFile(file);
+    },
     blob: async (path, expected) => {
-      const file = full(path);
-      if (!(await stat(file).then((s) => s.isFile(), () => false))) return undefined;
+      const file = await full(path);
+      if (file === undefined || !(await stat(file).then((s) => s.isFile(), () => false))) return undefined;
       if (expected !== undefined && (await store.content.has(expected))) return { digest: expected, size: await store.content.size(expected) };
       return store.content.write(createReadStream(file), { ...(expected ? { expected } : {}), ...(signal ? { signal } : {}) });
     },
@@ -89,6 +103,8 @@ const metadataName = /(^|\/)(index\.json|oci-layout|manifest\.json|repositories|
 async function stageTar(store: ImageStore, file: string, signal?: AbortSignal): Promise<ImportSource> {
   const small = new Map<string, Buffer>();
   const staged = new Map<string, BlobInfo>();
+  /** Link entries, name → the archive path they point to (old `docker save` links repeated layers). */
+  const links = new Map<string, string>();
   const extract = tarExtract();
   const feeding = (await sniffFileCompression(file)) === "gzip"
     ? pipeline(createReadStream(file), createGunzip(), extract, { signal })
@@ -98,6 +114,10 @@ async function stageTar(store: ImageStore, file: string, signal?: AbortSignal): 
       signal?.throwIfAborted();
       const name = entry.header.name.replace(/^(\.\/|\/)+/, "").replace(/\/$/, "");
       const type = entry.header.type ?? "file";
+      if ((type === "symlink" || type === "link") && entry.header.linkname) {
+        const target = type === "symlink" ? posix.join(posix.dirname(name), entry.header.linkname) : entry.header.linkname;
+        links.set(name, target.replace(/^(\.\/)+/, ""));
+      }
       if (type !== "file" && type !== "contiguous-file") {
         entry.resume();
         continue;
@@ -119,14 +139,23 @@ async function stageTar(store: ImageStore, file: string, signal?: AbortSignal): 
     if (isBuildImageError(err) || signal?.aborted) throw err;
     throw new ImageError("IMAGE_ARCHIVE_INVALID", `${file} is not a readable tar archive: ${(err as Error).message}`, { hint: "check that the file is complete", cause: err });
   }
+  /** The archive path of the file `path` names, through at most 16 links, none leading outside. */
+  const resolve = (path: string): string => {
+    let key = safeArchivePath(path);
+    for (let hops = 0; links.has(key); hops++) {
+      if (hops === 16) throw new ImageError("IMAGE_ARCHIVE_INVALID", `too many links from '${path}' in the archive`, { hint: "the archive is malformed" });
+      key = safeArchivePath(links.get(key)!);
+    }
+    return key;
+  };
   return {
     read: async (path) => {
-      const key = safeArchivePath(path);
+      const key = resolve(path);
       const info = staged.get(key);
       return small.get(key) ?? (info ? store.content.readBuffer(info.digest) : undefined);
     },
     blob: async (path, expected) => {
-      const key = safeArchivePath(path);
+      const key = resolve(path);
       const data = small.get(key);
       const info = data ? await store.content.writeBuffer(data) : staged.get(key);
       if (info && expected !== undefined && info.digest !== expected) {

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -84,6 +84,30 @@ importing("manifest.json paths that climb out of the archive are refused, nothin
   await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest));
   await rejects(importArchive(ctx.fresh, dir), "IMAGE_ARCHIVE_INVALID", /outside itself/);
   assert.equal(await ctx.fresh.content.list(), []);
+});
+
+importing("layers linked to another file of the archive load (old docker save); links out are refused", async (ctx) => {
+  const dir = await dockerDir(ctx);
+  const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
+  const layerPath: string = manifest[0].Layers[0];
+  await mkdir(join(dir, "shared"));
+  await rename(join(dir, layerPath), join(dir, "shared/layer.tar"));
+  await symlink("../shared/layer.tar", join(dir, layerPath));
+  const linkedTar = join(ctx.dir, "linked.tar");
+  await run("tar", ["-cf", linkedTar, "-C", dir, "."]);
+  const [image] = await importArchive(ctx.fresh, linkedTar);
+  assert.equal(image?.names, ["docker.io/library/src:1"]);
+  const [fromDir] = await importArchive(ctx.fresh, dir);
+  assert.is(fromDir?.manifestDigest, image!.manifestDigest);
+
+  await rm(join(dir, layerPath));
+  await symlink("/etc/passwd", join(dir, layerPath));
+  await rejects(importArchive(ctx.fresh, dir), "IMAGE_ARCHIVE_INVALID", /outside itself/);
+  await rm(join(dir, layerPath));
+  await symlink("../../../../../../etc/passwd", join(dir, layerPath));
+  const hostileTar = join(ctx.dir, "hostile.tar");
+  await run("tar", ["-cf", hostileTar, "-C", dir, "."]);
+  await rejects(importArchive(ctx.fresh, hostileTar), "IMAGE_ARCHIVE_INVALID", /outside itself/);
 });
 
 importing("a docker layer that does not match the config's diff ID is refused", async (ctx) => {
