@@ -48,7 +48,8 @@ export const buildOptionsSchema = z
     insecureRegistries: z.array(z.string()).default([]),
     onEvent: z.custom<EventSink>((v) => typeof v === "function").optional(),
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
-    env: z.record(z.string(), z.string().optional()).optional(),
+    /** The environment for `--build-arg NAME` and `--secret env=`; default process.env (any object of strings). */
+    env: z.custom<Record<string, string | undefined>>((v) => typeof v === "object" && v !== null, "expected an object of strings").optional(),
   })
   .strict();
 

@@ -80,7 +80,7 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
     try {
       throwIfAborted(base.options.signal);
       const fromId = `${stage.index}/1`;
-      base.emit({ type: "step-start", id: fromId, stage: label(stage), name: historyText(stage.from), index: 1, total: total(stage) });
+      base.emit({ type: "step-start", id: fromId, stage: label(stage), name: fromText(plan, stage), index: 1, total: total(stage) });
       const started = Date.now();
       let state: StageState;
       let triggers: string[] = [];
@@ -136,6 +136,12 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
     // Let every other stage finish or fail (they stop at the abort) before the caller cleans up.
     await Promise.allSettled(results.values());
   }
+}
+
+/** FROM as resolved: the image reference after ARG expansion, or the stage it builds on. */
+function fromText(plan: BuildPlan, stage: Stage): string {
+  const base = stage.base.kind === "image" ? stage.base.ref : stage.base.kind === "scratch" ? "scratch" : (plan.byIndex.get(stage.base.index)?.name ?? String(stage.base.index));
+  return `FROM ${base}${stage.name ? ` AS ${stage.name}` : ""}`;
 }
 
 function baseNotFound(ref: string): BuildError {
