@@ -1,6 +1,6 @@
 // ADD <url>: the file is downloaded with fetch, streamed to a temp file while it is hashed
 // (never held in memory), checked against --checksum, and never extracted. It lands with mode
-// 0600 (unless --chmod) and the Last-Modified time, as in Docker.
+// 0600 (unless --chmod) and the Last-Modified time (else the epoch), as BuildKit's http source.
 import { createHash, type Hash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, copyFile, lchown, mkdtemp, rm, utimes } from "node:fs/promises";
@@ -29,8 +29,11 @@ export interface Download {
   /** `sha256:<hex>` of the content: the cache key input for ADD <url>. */
   digest: string;
   size: number;
-  lastModified: Date | undefined;
-  /** File name when the destination is a directory: Content-Disposition, else the URL path's last part, else "index". */
+  /** Last-Modified, else the Unix epoch (BuildKit's http source). */
+  lastModified: Date;
+  /** The response's ETag, for a cache that wants to revalidate. */
+  etag: string | undefined;
+  /** File name when the destination is a directory: Content-Disposition, else the URL path's last part, else "download". */
   filename: string;
   cleanup(): Promise<void>;
 }
@@ -95,8 +98,9 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
     }
   }
   const modified = response.headers.get("last-modified");
-  const lastModified = modified === null || Number.isNaN(Date.parse(modified)) ? undefined : new Date(modified);
-  return { url: shown, path, digest: `sha256:${hex}`, size, lastModified, filename: filenameOf(parsed, response.headers), cleanup };
+  const lastModified = modified === null || Number.isNaN(Date.parse(modified)) ? new Date(0) : new Date(modified);
+  const etag = response.headers.get("etag") ?? undefined;
+  return { url: shown, path, digest: `sha256:${hex}`, size, lastModified, etag, filename: filenameOf(parsed, response.headers), cleanup };
 }
 
 export interface UrlCopyOptions extends DestinationOptions {
@@ -114,7 +118,7 @@ export async function copyDownloadIntoRoot(download: Download, rootfs: string, d
   await copyFile(download.path, target);
   await lchown(target, options.chown?.uid ?? 0, options.chown?.gid ?? 0);
   await chmod(target, options.chmod ?? 0o600);
-  if (download.lastModified) await utimes(target, download.lastModified, download.lastModified);
+  await utimes(target, download.lastModified, download.lastModified);
   return path;
 }
 
@@ -139,11 +143,23 @@ function hashing(hashes: Hash[], count: (n: number) => void): Transform {
 }
 
 function filenameOf(url: URL, headers: Headers): string {
-  const disposition = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(headers.get("content-disposition") ?? "");
-  const fromHeader = disposition ? basename(decodeURIComponent(disposition[1]!)) : "";
-  if (fromHeader !== "" && fromHeader !== "." && fromHeader !== "..") return fromHeader;
-  const fromPath = posix.basename(decodeURIComponent(url.pathname));
-  return fromPath === "" || fromPath === "/" || fromPath === "." || fromPath === ".." ? "index" : fromPath;
+  const disposition = /filename\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(headers.get("content-disposition") ?? "");
+  const named = disposition?.[1] ?? disposition?.[2] ?? "";
+  if (named !== "" && !named.endsWith("/")) {
+    const base = posix.basename(named);
+    if (base !== "" && base !== "." && base !== "..") return base;
+  }
+  // Decoded before taking the last part, as Go's url.Path: "%2F" can never smuggle a "/" in.
+  const fromPath = posix.basename(safeDecode(url.pathname));
+  return fromPath === "" || fromPath === "." || fromPath === ".." ? "download" : fromPath;
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 function redact(url: URL): string {

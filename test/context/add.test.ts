@@ -140,6 +140,16 @@ test.before(async () => {
     if (req.url === "/dl/tool-1.2.bin") {
       res.writeHead(200, { "last-modified": "Wed, 21 Oct 2015 07:28:00 GMT", "content-type": "application/octet-stream" });
       res.end(payload);
+    } else if (req.url === "/dl/..%2F..%2Fescape") {
+      res.end("sneaky");
+    } else if (req.url === "/" || req.url === "/dir/") {
+      res.end("listing");
+    } else if (req.url === "/private") {
+      const ok = req.headers.authorization === `Basic ${Buffer.from("me:s3cret").toString("base64")}`;
+      res.writeHead(ok ? 200 : 401).end(ok ? "secret file" : "");
+    } else if (req.url === "/named") {
+      res.writeHead(200, { "content-disposition": 'attachment; filename="../report.csv"' });
+      res.end("a,b\n");
     } else if (req.url === "/dl/app.tar.gz") {
       res.end(gzipSync("not extracted\n"));
     } else {
@@ -179,6 +189,28 @@ test("ADD <url>: checksum mismatch, bad checksum, HTTP errors have codes; archiv
   await copyDownloadIntoRoot(dl, rootfs, "/a/");
   await dl.cleanup();
   assert.ok((await stat(join(rootfs, "a/app.tar.gz"))).isFile());
+  // Names: decoded before the last part is taken; Content-Disposition wins; no Last-Modified → epoch.
+  const sneaky = await downloadUrl(`${origin}/dl/..%2F..%2Fescape`, { tmpDir: base });
+  assert.is(sneaky.filename, "escape");
+  assert.is(await copyDownloadIntoRoot(sneaky, rootfs, "/in/"), "/in/escape");
+  assert.is((await stat(join(rootfs, "in/escape"))).mtimeMs, 0);
+  await sneaky.cleanup();
+  const named = await downloadUrl(`${origin}/named`, { tmpDir: base });
+  assert.is(named.filename, "report.csv");
+  await named.cleanup();
+  const dir = await downloadUrl(`${origin}/dir/`, { tmpDir: base });
+  assert.is(dir.filename, "dir"); // Go's path.Base drops the trailing slash
+  await dir.cleanup();
+  const top = await downloadUrl(`${origin}/`, { tmpDir: base });
+  assert.is(top.filename, "download");
+  await top.cleanup();
+  // Credentials in the URL go out as basic auth and never appear in what we report.
+  const priv = await downloadUrl(`${origin.replace("://", "://me:s3cret@")}/private`, { tmpDir: base });
+  assert.is(priv.url, `${origin}/private`);
+  await priv.cleanup();
+  const denied = await downloadUrl(`${origin.replace("://", "://me:wrong@")}/private`, { tmpDir: base }).catch((err: Error) => err.message);
+  assert.match(String(denied), /HTTP 401/);
+  assert.not.match(String(denied), /wrong/);
   // The temp files are gone after cleanup and after a mismatch.
   assert.equal((await readdir(base)).filter((n) => n.startsWith("add-url-")), []);
 });
