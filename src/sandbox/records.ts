@@ -86,7 +86,7 @@ export async function cleanupRecords(stateDir: string, killContainer: (record: S
 async function undoStubs(record: SandboxRecord): Promise<void> {
   const { rootfs, upperdir, stubs } = record;
   if (!upperdir || (await isMountpoint(rootfs))) return removeStubs(stubs, upperdir);
-  const move = (p: string) => (p.startsWith(`${rootfs}/`) ? join(upperdir, relative(rootfs, p)) : p);
+  const move = (p: string) => (p === rootfs || p.startsWith(`${rootfs}/`) ? join(upperdir, relative(rootfs, p)) : p);
   await removeStubs({ ...stubs, created: stubs.created.map(move), parents: stubs.parents.map((p) => ({ ...p, path: move(p.path) })) }, upperdir);
 }
 

@@ -33,6 +33,7 @@ export async function runInSandbox(spec: RunSpec, opts: RunOptions): Promise<Run
   const record = await ownRecord(id, runtime, spec.rootfs, spec.upperdir, stubs);
   try {
     const prepared = await prepare(spec, stubs);
+    record.rootfs = prepared.rootfs;
     // Written once the stubs exist and before anything starts: from here a crash is undoable.
     await writeRecord(opts.stateDir, record);
     const exit =
