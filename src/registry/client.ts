@@ -16,6 +16,8 @@ export interface RegistryClientOptions extends CredentialSources {
   insecureRegistries?: string[];
   /** PEM file with CA certificates to trust beside the system's (`--ca-file`); `SSL_CERT_FILE` in env too. */
   caFile?: string;
+  /** Per-registry CAs and client certificates as Docker's `/etc/docker/certs.d/<host:port>/{*.crt,*.cert,*.key}` (the default). */
+  certsDir?: string;
   onEvent?: (event: RegistryEvent) => void;
   /** Cancels everything the client does. */
   signal?: AbortSignal;
@@ -97,6 +99,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 export interface LoginOptions extends Omit<CredentialSources, "credentials"> {
   insecureRegistries?: string[];
   caFile?: string;
+  certsDir?: string;
   signal?: AbortSignal;
 }
 

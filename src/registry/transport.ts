@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { rootCertificates } from "node:tls";
 import { Agent, request } from "undici";
 import type { Dispatch, RegistryRequest, RegistryResponse } from "./dispatch.js";
@@ -10,7 +11,26 @@ export interface TransportOptions {
   insecureRegistries?: string[];
   /** Extra CA certificates (PEM) trusted beside the system ones; `SSL_CERT_FILE` from `env` too. */
   caFile?: string;
+  /** Per-registry CAs and client certificates, laid out as Docker's `/etc/docker/certs.d/<host:port>/` (the default). */
+  certsDir?: string;
   env?: NodeJS.ProcessEnv;
+}
+
+function readCertsDir(dir: string): { ca: string[]; cert: string[]; key: string[] } | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const read = (name: string): string => readFileSync(join(dir, name), "utf8");
+  const pairs = names.filter((n) => n.endsWith(".cert") && names.includes(n.replace(/\.cert$/, ".key")));
+  const found = {
+    ca: names.filter((n) => n.endsWith(".crt")).map(read),
+    cert: pairs.map(read),
+    key: pairs.map((n) => read(n.replace(/\.cert$/, ".key"))),
+  };
+  return found.ca.length || found.cert.length ? found : undefined;
 }
 
 export interface Transport {
@@ -68,7 +88,9 @@ export function connectionError(err: unknown, req: RegistryRequest): RegistryErr
   return new RegistryError("REGISTRY_UNREACHABLE", `cannot reach registry ${req.registry}${req.repository ? ` (repository ${req.repository})` : ""}: ${reason}`, {
     ...where,
     retriable: networkCodes.has(code),
-    hint: `check that the registry is running and that ${req.registry} is the right host and port`,
+    hint: `check that the registry is running and that ${req.registry} is the right host and port` +
+      // A TLS 1.3 server that wants a client certificate just closes the connection.
+      (code === "UND_ERR_SOCKET" ? `; if it requires a client certificate, put client.cert and client.key in /etc/docker/certs.d/${req.registry}/ (or --certs-dir)` : ""),
   });
 }
 
@@ -83,10 +105,24 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const ca = caFiles.length ? [...rootCertificates, ...caFiles.map((f) => readFileSync(f, "utf8"))] : undefined;
   const verified = new Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 10_000 });
   const unverified = new Agent({ connect: { rejectUnauthorized: false }, keepAliveTimeout: 10_000 });
+  const perHost = new Map<string, Agent | undefined>();
   const origins = new Map<string, string>();
+  const certsDir = options.certsDir ?? "/etc/docker/certs.d";
 
-  const agentFor = (url: URL): Agent =>
-    url.protocol === "https:" && insecure.has(url.host) ? unverified : verified;
+  // Docker's certs.d: <dir>/<host:port>/*.crt are CAs, *.cert + *.key client certificates. Read once per host.
+  const hostAgent = (host: string): Agent | undefined => {
+    if (perHost.has(host)) return perHost.get(host);
+    const found = readCertsDir(join(certsDir, host));
+    const agent = found && new Agent({ connect: { ca: [...(ca ?? rootCertificates), ...found.ca], cert: found.cert, key: found.key }, keepAliveTimeout: 10_000 });
+    perHost.set(host, agent);
+    return agent;
+  };
+
+  const agentFor = (url: URL): Agent => {
+    if (url.protocol !== "https:") return verified;
+    if (insecure.has(url.host)) return unverified;
+    return hostAgent(url.host) ?? verified;
+  };
 
   async function send(url: URL, req: RegistryRequest): Promise<RegistryResponse> {
     const res = await request(url, {
@@ -134,7 +170,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   return {
     dispatch,
     async close() {
-      await Promise.all([verified.close(), unverified.close()]);
+      await Promise.all([verified, unverified, ...perHost.values()].map((agent) => agent?.close()));
     },
   };
 }

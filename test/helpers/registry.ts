@@ -16,6 +16,8 @@ import { startTokenIssuer, type TokenIssuer } from "./token-issuer.js";
 export interface RegistryOptions {
   auth?: "htpasswd" | "token";
   tls?: boolean;
+  /** TLS that also requires a client certificate signed by the test CA (implies tls). */
+  clientCerts?: boolean;
   /** The address to listen on; default 127.0.0.1. Another one tests what is not "local" to Docker. */
   address?: string;
 }
@@ -29,8 +31,10 @@ export interface TestRegistry {
   password?: string;
   /** PEM of the CA that signed the registry's certificate (tls only). */
   caFile?: string;
-  /** A directory with ca.crt, for `skopeo --cert-dir` (tls only). */
+  /** `certs.d/<host>` with ca.crt (and client.cert/.key), for `skopeo --cert-dir` (tls only). */
   certDir?: string;
+  /** Its parent, laid out as Docker's /etc/docker/certs.d, for the client's `certsDir`. */
+  certsRoot?: string;
   tokenIssuer?: TokenIssuer;
   /** Arguments that let skopeo reach this registry, `--src-*` or `--dest-*` by `side`. */
   skopeoArgs(side: "src" | "dest"): string[];
@@ -65,27 +69,47 @@ function openssl(args: string[]): void {
   execFileSync("openssl", args, { stdio: "ignore" });
 }
 
-async function makeTls(dir: string, address: string): Promise<{ caFile: string; certFile: string; keyFile: string; certDir: string }> {
-  const caFile = join(dir, "ca.crt");
-  const caKey = join(dir, "ca.key");
-  const keyFile = join(dir, "server.key");
-  const csr = join(dir, "server.csr");
-  const certFile = join(dir, "server.crt");
-  const ext = join(dir, "server.ext");
-  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=build-image test CA"]);
-  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", csr, "-subj", "/CN=127.0.0.1"]);
-  await writeFile(ext, `subjectAltName=IP:127.0.0.1,DNS:localhost${address === "127.0.0.1" ? "" : `,IP:${address}`}\nextendedKeyUsage=serverAuth\n`);
-  openssl(["x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", certFile, "-days", "2", "-extfile", ext]);
-  const certDir = join(dir, "certs.d");
-  await mkdir(certDir);
-  await copyFile(caFile, join(certDir, "ca.crt"));
-  return { caFile, certFile, keyFile, certDir };
+interface Tls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** certs.d/<host>: ca.crt, and client.cert + client.key when client certificates are required. */
+  certDir: string;
+  certsRoot: string;
+  client?: { cert: string; key: string };
 }
 
-function probe(url: string, ca: string | undefined): Promise<boolean> {
+async function makeTls(dir: string, host: string, clientCerts: boolean): Promise<Tls> {
+  const address = host.replace(/:\d+$/, "");
+  const caFile = join(dir, "ca.crt");
+  const caKey = join(dir, "ca.key");
+  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=build-image test CA"]);
+  const signed = async (name: string, subject: string, ext: string): Promise<{ cert: string; key: string }> => {
+    const key = join(dir, `${name}.key`);
+    const cert = join(dir, `${name}.crt`);
+    openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", join(dir, `${name}.csr`), "-subj", subject]);
+    await writeFile(join(dir, `${name}.ext`), ext);
+    openssl(["x509", "-req", "-in", join(dir, `${name}.csr`), "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", join(dir, `${name}.ext`)]);
+    return { cert, key };
+  };
+  const server = await signed("server", "/CN=127.0.0.1", `subjectAltName=IP:127.0.0.1,DNS:localhost${address === "127.0.0.1" ? "" : `,IP:${address}`}\nextendedKeyUsage=serverAuth\n`);
+  const certsRoot = join(dir, "certs.d");
+  const certDir = join(certsRoot, host);
+  await mkdir(certDir, { recursive: true });
+  await copyFile(caFile, join(certDir, "ca.crt"));
+  let client: Tls["client"];
+  if (clientCerts) {
+    client = await signed("client", "/CN=build-image test client", "extendedKeyUsage=clientAuth\n");
+    await copyFile(client.cert, join(certDir, "client.cert"));
+    await copyFile(client.key, join(certDir, "client.key"));
+  }
+  return { caFile, certFile: server.cert, keyFile: server.key, certDir, certsRoot, client };
+}
+
+function probe(url: string, tls: { ca: string; cert?: string; key?: string } | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const request = url.startsWith("https:") ? httpsRequest : httpRequest;
-    const req = request(`${url}/v2/`, { ca, timeout: 1000 }, (res) => {
+    const req = request(`${url}/v2/`, { ...tls, timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200 || res.statusCode === 401);
     });
@@ -104,7 +128,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const address = options.address ?? "127.0.0.1";
     const port = await freePort(address);
     const host = `${address}:${port}`;
-    const tls = options.tls ? await makeTls(dir, address) : undefined;
+    const tls = options.tls || options.clientCerts ? await makeTls(dir, host, options.clientCerts === true) : undefined;
     const url = `${tls ? "https" : "http"}://${host}`;
     const username = options.auth ? "tester" : undefined;
     const password = options.auth ? randomBytes(12).toString("hex") : undefined;
@@ -122,10 +146,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       "log:\n  level: warn\n  accesslog:\n    disabled: true",
       `storage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false`,
       `http:\n  addr: ${host}\n  secret: ${randomBytes(16).toString("hex")}` +
-        (tls ? `\n  tls:\n    certificate: ${tls.certFile}\n    key: ${tls.keyFile}` : ""),
+        (tls ? `\n  tls:\n    certificate: ${tls.certFile}\n    key: ${tls.keyFile}` : "") +
+        (tls?.client ? `\n    clientcas:\n      - ${tls.caFile}` : ""),
       auth,
     ].join("\n"));
-    const ca = tls ? readFileSync(tls.caFile, "utf8") : undefined;
+    const probeTls = tls && {
+      ca: readFileSync(tls.caFile, "utf8"),
+      ...(tls.client ? { cert: readFileSync(tls.client.cert, "utf8"), key: readFileSync(tls.client.key, "utf8") } : {}),
+    };
 
     const start = async (): Promise<void> => {
       const log = openSync(join(dir, "registry.log"), "a");
@@ -136,7 +164,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       child.on("exit", () => (exited = true));
       for (let i = 0; i < 200; i++) {
         if (exited) throw new Error(`docker-registry exited at start:\n${readFileSync(join(dir, "registry.log"), "utf8")}`);
-        if (await probe(url, ca)) return;
+        if (await probe(url, probeTls)) return;
         await sleep(50);
       }
       throw new Error(`docker-registry did not answer on ${url} within 10 s`);
@@ -160,6 +188,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       password,
       caFile: tls?.caFile,
       certDir: tls?.certDir,
+      certsRoot: tls?.certsRoot,
       tokenIssuer,
       skopeoArgs: (side) => [
         ...(tls ? [`--${side}-cert-dir`, tls.certDir] : [`--${side}-tls-verify=false`]),

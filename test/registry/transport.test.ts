@@ -86,4 +86,25 @@ it("an aborted pull stops with the abort reason", async ({ plain }) => {
   }
 });
 
+it("certs.d: a per-registry CA and client certificate, as Docker and skopeo read them", async () => {
+  const registry = await startRegistry({ clientCerts: true });
+  const image = await busyboxImage();
+  const withCerts = createRegistryClient({ env: {}, retry: { retries: 0 }, certsDir: registry.certsRoot });
+  const caOnly = createRegistryClient({ env: {}, retry: { retries: 0 }, caFile: registry.caFile, certsDir: "/nonexistent" });
+  try {
+    const pushed = await withCerts.pushImage(`${registry.host}/t/mtls:1`, { manifest: image.manifest, blobs: image.blobs });
+    assert.is(pushed.digest, image.manifest.digest);
+    const err = await rejects(caOnly.getManifest(`${registry.host}/t/mtls:1`));
+    assert.is(err.code, "REGISTRY_UNREACHABLE");
+    assert.match(err.message, registry.host);
+    assert.match(err.hint!, "client certificate");
+    const inspected = JSON.parse(execFileSync("skopeo", ["inspect", "--cert-dir", registry.certDir!, `docker://${registry.host}/t/mtls:1`], { encoding: "utf8" })) as { Digest: string };
+    assert.is(inspected.Digest, image.manifest.digest);
+  } finally {
+    await withCerts.close();
+    await caOnly.close();
+    await registry.stop();
+  }
+});
+
 it.run();
