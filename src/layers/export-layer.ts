@@ -3,16 +3,14 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { Duplex, PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Digest } from "./digest.js";
 import { ImageError } from "./image-errors.js";
-import type { ImageStore, LayerDescriptor } from "./image-store.js";
+import { scratchPath, type ImageStore, type LayerDescriptor } from "./image-store.js";
 import { layerCompressionOf, type LayerCompression } from "./media-types.js";
 import { sniffFileCompression } from "./image-sniff.js";
-import { ownedName } from "./process-owner.js";
 
 export interface PlainLayerFile {
   path: string;
@@ -21,12 +19,12 @@ export interface PlainLayerFile {
 
 /**
  * The layer's uncompressed tar: the blob itself when it is a plain tar, else a decompressed copy in
- * `scratchDir` whose sha256 is checked against `diffId` (removed by `dispose`).
+ * the store's tmp/ whose sha256 is checked against `diffId` (removed by `dispose`).
  */
-export async function decompressLayerToFile(store: ImageStore, layer: LayerDescriptor, diffId: Digest, scratchDir: string, signal?: AbortSignal): Promise<PlainLayerFile> {
+export async function decompressLayerToFile(store: ImageStore, layer: LayerDescriptor, diffId: Digest, signal?: AbortSignal): Promise<PlainLayerFile> {
   const compression = layerCompressionOf(layer.mediaType) ?? (await sniffFileCompression(store.content.path(layer.digest)));
   if (compression === "none") return { path: store.content.path(layer.digest), dispose: async () => undefined };
-  const path = join(scratchDir, ownedName(".layer.tar"));
+  const path = scratchPath(store, ".layer.tar");
   const hash = createHash("sha256");
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, done) {

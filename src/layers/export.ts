@@ -162,8 +162,6 @@ export async function exportDockerArchive(store: ImageStore, images: string[], f
   const items = await resolveAll(store, images);
   const manifestJson: DockerArchiveManifestEntry[] = [];
   const repositories: Record<string, Record<string, string>> = {};
-  const scratch = join(store.root, "tmp");
-  await mkdir(scratch, { recursive: true });
   await writeArchive(
     file,
     async (archive) => {
@@ -186,7 +184,7 @@ export async function exportDockerArchive(store: ImageStore, images: string[], f
           layerNames.push(layerName);
           await addOnce(layerName, async () => {
             options.signal?.throwIfAborted();
-            const plain = await decompressLayerToFile(store, layer, diffId, scratch, options.signal);
+            const plain = await decompressLayerToFile(store, layer, diffId, options.signal);
             try {
               await archive.addFile(layerName, plain.path);
             } finally {

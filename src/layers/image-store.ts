@@ -2,6 +2,7 @@
  * Images in the content store: writing a config and manifest, and reading an image back by digest
  * (choosing a platform when the digest names an index).
  */
+import { join } from "node:path";
 import { canonicalJson } from "./canonical-json.js";
 import type { ContentStore } from "./content-store.js";
 import type { Digest } from "./digest.js";
@@ -10,6 +11,15 @@ import { ImageError } from "./image-errors.js";
 import { formatPlatform, hostPlatform, platformMatches } from "./image-platform.js";
 import { parseManifest, type Descriptor, type OciIndex, type OciManifest, type ParsedManifest, type Platform } from "./manifest.js";
 import { MediaType } from "./media-types.js";
+import { ownedName } from "./process-owner.js";
+
+/**
+ * A fresh path in the store's tmp/ for a temporary file, named so that the next `openStore` removes it
+ * if this process dies before it does.
+ */
+export function scratchPath(store: { root: string }, suffix = ""): string {
+  return join(store.root, "tmp", ownedName(suffix));
+}
 
 /** What image functions need of a store: its root (for index.json) and its blobs. */
 export interface ImageStore {

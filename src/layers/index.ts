@@ -49,7 +49,7 @@ export { ImageError, imageNotFound } from "./image-errors.js";
 export { parseImageName, formatImageName, normalizeImageName, shortImageName, shortRepository, type ImageReference } from "./image-name.js";
 export { hostPlatform, parsePlatform, formatPlatform, platformMatches, platformOfConfig } from "./image-platform.js";
 export { defaultRoot } from "./default-root.js";
-export { writeImage, writeManifest, readImage, readManifestBlob, type ImageStore, type LayerDescriptor, type WriteImageInput, type WrittenImage, type StoredImage } from "./image-store.js";
+export { writeImage, writeManifest, readImage, readManifestBlob, scratchPath, type ImageStore, type LayerDescriptor, type WriteImageInput, type WrittenImage, type StoredImage } from "./image-store.js";
 export {
   tagImage,
   resolveLocalImage,

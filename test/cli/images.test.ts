@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -19,15 +19,22 @@ interface Ctx {
   root: string;
 }
 
-async function cli(root: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(root: string, ...argv: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
+  return cliWithInput(root, Buffer.alloc(0), ...argv);
+}
+
+async function cliWithInput(root: string, input: Buffer, ...argv: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  let out = "";
+  const chunks: Buffer[] = [];
   let err = "";
-  stdout.on("data", (c) => (out += c));
+  stdout.on("data", (c: Buffer) => chunks.push(c));
   stderr.on("data", (c) => (err += c));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough(), env: { BUILD_IMAGE_ROOT: root } });
-  return { code, out, err };
+  const stdin = new PassThrough();
+  stdin.end(input);
+  const code = await main(argv, { stdout, stderr, stdin, env: { BUILD_IMAGE_ROOT: root } });
+  const bytes = Buffer.concat(chunks);
+  return { code, out: bytes.toString(), err, bytes };
 }
 
 const commands = suite<Ctx>("image commands");
@@ -107,10 +114,26 @@ commands("import a gzip tar, as docker import does, and the image runs the same 
   assert.match(layer.stdout, /^\.\/srv\/hello$/m);
 });
 
+commands("save to stdout and load from stdin, as docker save | docker load", async ({ dir, root }) => {
+  const rootfs = join(dir, "rootfs");
+  await makeBusyboxRoot(rootfs);
+  assert.is((await cli(root, "import", rootfs, "piped:1")).code, 0);
+  const saved = await cli(root, "save", "piped:1");
+  assert.is(saved.code, 0, saved.err);
+  assert.ok(saved.bytes.length > 500_000, "the archive came on stdout");
+  const other = join(dir, "other");
+  const loaded = await cliWithInput(other, saved.bytes, "load");
+  assert.is(loaded.code, 0, loaded.err);
+  assert.is(loaded.out, "Loaded image: piped:1\n");
+  const store = await openStore(other);
+  assert.equal(await readdir(join(other, "tmp")), [], "the spooled archive is gone");
+  assert.ok(await resolveLocalImage(store, "piped:1"));
+});
+
 commands("usage errors exit 2 with a hint; unknown images exit 1", async ({ root }) => {
-  const noOut = await cli(root, "save", "x");
+  const noOut = await cli(root, "save", "--format", "oci-dir", "x");
   assert.is(noOut.code, 2);
-  assert.match(noOut.err, /needs -o FILE \[USAGE\]/);
+  assert.match(noOut.err, /needs -o DIR \[USAGE\]/);
   assert.is((await cli(root, "tag", "only-one")).code, 2);
   assert.is((await cli(root, "images", "--format", "xml")).code, 2);
   assert.is((await cli(root, "import", "--platform", "linux", "/nonexistent", "t")).code, 1);
@@ -120,7 +143,7 @@ commands("usage errors exit 2 with a hint; unknown images exit 1", async ({ root
   const badName = await cli(root, "tag", "ghost", "Bad:Name");
   assert.is(badName.code, 1);
   const help = await cli(root, "load", "--help");
-  assert.match(help.out, /Usage: build-image load -i FILE/);
+  assert.match(help.out, /Usage: build-image load \[-i FILE\]/);
 });
 
 commands.run();
