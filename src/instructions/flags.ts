@@ -17,7 +17,7 @@ export const FLAG_SPECS: Partial<Record<InstructionKind, Record<string, FlagType
   from: { platform: "string" },
   run: { mount: "strings", network: "string", security: "string" },
   copy: { from: "string", chown: "string", chmod: "string", link: "bool", parents: "bool", exclude: "strings" },
-  add: { chown: "string", chmod: "string", link: "bool", "keep-git-dir": "bool", checksum: "string", parents: "bool", exclude: "strings" },
+  add: { chown: "string", chmod: "string", link: "bool", "keep-git-dir": "bool", checksum: "string", exclude: "strings", unpack: "bool" },
   healthcheck: { interval: "string", timeout: "string", "start-period": "string", "start-interval": "string", retries: "string" },
 };
 

@@ -8,3 +8,4 @@ export { analyzeDockerfile, createBuildPlan, type Analysis, type BuildPlan, type
 export type * from "./types.js";
 export { lintDockerfile, type LintResult } from "./lint.js";
 export { applyCheckDirective, lintStages, parseCheckDirective } from "./rules.js";
+export { parseOnbuildTriggers } from "./onbuild.js";

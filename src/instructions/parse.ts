@@ -176,6 +176,7 @@ const parsers: { [K in InstructionKind]: (req: Request) => Fields<K> } = {
       ...copyLike(req, flags),
       keepGitDir: flags.bools.get("keep-git-dir") ?? false,
       checksum,
+      unpack: flags.bools.get("unpack"),
     } as AddFields;
   },
 

@@ -83,6 +83,8 @@ export interface BuildPlan {
   directives: Directives;
   /** How many stages the Dockerfile has in all. */
   stageCount: number;
+  /** Every stage's name by index (undefined for unnamed ones), pruned stages included. */
+  stageNames: (string | undefined)[];
   file: string;
 }
 
@@ -404,6 +406,7 @@ export function createBuildPlan(text: string, options: BuildPlanOptions = {}): B
     buildArgs,
     directives: analysis.directives,
     stageCount: analysis.stages.length,
+    stageNames: analysis.stages.map((s) => s.name),
     file: analysis.file,
   };
 }

@@ -129,6 +129,7 @@ interface CopyLike extends Base {
   /** Octal (`755`) or symbolic (`u+x,g-w`). */
   chmod: string | undefined;
   link: boolean;
+  /** `--parents` (COPY only; always false for ADD): keep the source's parent directories. */
   parents: boolean;
   exclude: string[];
 }
@@ -144,6 +145,8 @@ export interface AddInstruction extends CopyLike {
   keepGitDir: boolean;
   /** `--checksum=sha256:<hex>` for a URL source. */
   checksum: string | undefined;
+  /** `--unpack`: extract a remote archive (default: local archives are extracted, remote ones not). */
+  unpack: boolean | undefined;
 }
 
 export interface VolumeInstruction extends Base {
