@@ -34,6 +34,8 @@ export interface SelectOptions {
   parents?: boolean;
   /** false: a source that is a symlink is copied as the link. Default true, as BuildKit. */
   followSymlinks?: boolean;
+  /** A wildcard that matches nothing is never an error (BuildKit's AllowEmptyWildcard). Default false. */
+  allowEmptyWildcard?: boolean;
   signal?: AbortSignal;
 }
 
@@ -87,7 +89,9 @@ let sharedHasher: ContentHasher | undefined;
 /**
  * Resolves COPY/ADD source patterns against a source root. A path that does not exist is an error
  * (COPY_SOURCE_NOT_FOUND); a wildcard that matches nothing is not, as long as some other pattern
- * matched (Docker's `COPY package.json yarn.lock* ./` idiom), otherwise it is the same error.
+ * matched (Docker's `COPY package.json yarn.lock* ./` idiom), otherwise it is the same error
+ * (as the classic builder's "no source files were specified"; BuildKit allows it:
+ * `allowEmptyWildcard`).
  */
 export async function selectSources(source: SourceRoot, patterns: readonly string[], options: SelectOptions = {}): Promise<Selection> {
   const isContext = "kind" in source && source.kind === "context";
@@ -130,7 +134,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
     }
     matched += found;
   }
-  if (sources.length === 0 && emptyWildcards.length > 0) throw notFound(emptyWildcards[0]!);
+  if (sources.length === 0 && emptyWildcards.length > 0 && !options.allowEmptyWildcard) throw notFound(emptyWildcards[0]!);
   const hasher = isContext ? (source as BuildContext).hasher : ((source as PlainSource).hasher ?? (sharedHasher ??= ContentHasher.inMemory()));
   return {
     root,

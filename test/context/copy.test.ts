@@ -118,6 +118,7 @@ test("a missing source is an error; an empty wildcard only when nothing else mat
   assert.is(await codeOf(selectSources(ctx, ["*.nothing"])), "COPY_SOURCE_NOT_FOUND");
   const sel = await selectSources(ctx, ["a.txt", "*.lock"]);
   assert.is(sel.sources.length, 1);
+  assert.is((await selectSources(ctx, ["*.nothing"], { allowEmptyWildcard: true })).sources.length, 0);
 });
 
 test(".dockerignore removes files from the context; ! brings some back", async () => {
