@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { combineSignals, digestOf, expect, pushScope, splitDigest, type ClientContext } from "./context.js";
 import { discard, header, type RegistryResponse } from "./dispatch.js";
-import { RegistryError } from "./errors.js";
+import { RegistryError, isRegistryError } from "./errors.js";
 import { forEachLimited } from "./limit.js";
+import { backoff } from "./retry.js";
 import { makeReference, withTag, type ImageReference } from "./reference.js";
 
 export interface BlobSource {
@@ -139,18 +141,40 @@ export async function pushBlob(ctx: ClientContext, ref: ImageReference, blob: Bl
     location = uploadLocation(res, ref);
     break;
   }
-  location ??= uploadLocation(
-    await expect(ctx, ref, `upload of blob ${blob.digest}`, [202], {
-      method: "POST",
-      path: `/v2/${ref.repository}/blobs/uploads/`,
-      headers: { "content-length": "0" },
-      scopes: [pushScope(ref)],
-      signal,
-    }),
-    ref,
-  );
+  const startUpload = async (): Promise<string> =>
+    uploadLocation(
+      await expect(ctx, ref, `upload of blob ${blob.digest}`, [202], {
+        method: "POST",
+        path: `/v2/${ref.repository}/blobs/uploads/`,
+        headers: { "content-length": "0" },
+        scopes: [pushScope(ref)],
+        signal,
+      }),
+      ref,
+    );
+  location ??= await startUpload();
+  // An upload session does not survive a request cut off midway (the registry's offset and ours
+  // disagree): start the blob again, a couple of times, rather than fail the push.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await upload(ctx, ref, blob, location, signal);
+      return event("pushed");
+    } catch (err) {
+      const sessionLost = isRegistryError(err) && (err.retriable || [400, 404, 416].includes(err.status ?? 0));
+      if (!sessionLost || attempt >= restarts || signal?.aborted) throw err;
+      const delay = backoff(attempt, ctx.retry);
+      ctx.emit({ type: "retry", registry: ref.registry, method: "POST", attempt: attempt + 1, delayMs: Math.round(delay), reason: `upload of blob ${blob.digest} broke off (${(err as Error).message}); starting it again` });
+      await sleep(delay, undefined, { signal });
+      location = await startUpload();
+    }
+  }
+}
+
+const restarts = 2;
+
+async function upload(ctx: ClientContext, ref: ImageReference, blob: BlobSource, start: string, signal: AbortSignal | undefined): Promise<void> {
   const monolithic = blob.size <= ctx.chunkSize;
-  if (!monolithic) location = await uploadChunked(ctx, ref, blob, location, signal);
+  const location = monolithic ? start : await uploadChunked(ctx, ref, blob, start, signal);
   const res = await expect(ctx, ref, `upload of blob ${blob.digest}`, [201], {
     method: "PUT",
     path: withDigest(location, blob.digest),
@@ -160,7 +184,6 @@ export async function pushBlob(ctx: ClientContext, ref: ImageReference, blob: Bl
     signal,
   });
   discard(res);
-  return event("pushed");
 }
 
 /** PUTs a manifest or index under the reference's tag (or digest) and returns its digest. */

@@ -12,7 +12,9 @@ export type Fault =
   /** Answers this status itself, with optional headers. */
   | { kind: "status"; status: number; headers?: Record<string, string> }
   /** Forwards without the Range header, as a registry that ignores ranges. */
-  | { kind: "no-range" };
+  | { kind: "no-range" }
+  /** Forwards half the request body, then drops both connections (an upload cut off midway). */
+  | { kind: "cut-request" };
 
 export interface ProxyRequest {
   method: string;
@@ -62,7 +64,22 @@ export async function startRegistryProxy(target: string, decide: (req: ProxyRequ
       });
     });
     upstream.on("error", () => res.socket?.destroy());
-    req.pipe(upstream);
+    if (fault.kind !== "cut-request") {
+      req.pipe(upstream);
+      return;
+    }
+    const half = Number(req.headers["content-length"] ?? 0) >> 1;
+    let sent = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (sent >= half) return;
+      const part = chunk.subarray(0, half - sent);
+      sent += part.length;
+      upstream.write(part);
+      if (sent >= half) setTimeout(() => {
+        upstream.destroy();
+        res.socket?.destroy();
+      }, 50);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {

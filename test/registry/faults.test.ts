@@ -165,4 +165,22 @@ it("a registry that keeps failing, or is not there, is an error naming it", asyn
   }
 });
 
+it("an upload cut off midway starts that blob again and completes", async ({ registry, big }) => {
+  const bigLayer = big.layers.at(-1)!;
+  let patches = 0;
+  const events: RegistryEvent[] = [];
+  const { client, proxy, done } = await throughProxy(registry, (req) => (req.method === "PATCH" && ++patches === 3 ? { kind: "cut-request" } : { kind: "pass" }), events);
+  const chunked = createRegistryClient({ ...clientOptions(registry, events), credentials: {}, chunkSize: 1024 * 1024 });
+  try {
+    const ref = `${proxy.host}/faults/cut:1`;
+    const result = await chunked.pushImage(ref, { manifest: big.manifest, blobs: big.blobs });
+    assert.is(result.blobs[bigLayer.digest], "pushed");
+    assert.ok(events.some((e) => e.type === "retry" && /upload/.test(e.reason)), "the blob was started again");
+    assert.is(sha256(await collect(client.fetchBlob(ref, bigLayer.digest))), bigLayer.digest);
+  } finally {
+    await chunked.close();
+    await done();
+  }
+});
+
 it.run();
