@@ -80,7 +80,11 @@ export function expandInstructionWithMatches(instr: Instruction, env: Env, optio
       break;
     case "arg": {
       const args = instr.args.map((a) => ({ name: word(a.name), default: optional(a.default) }));
-      const resolved = instr.resolved.map((r, i) => (r.source === "default" ? { ...r, value: args[i]?.default } : r));
+      const resolved = instr.resolved.map((r, i) => {
+        if (r.source !== "default") return r;
+        const { dynamic, ...rest } = { ...r, value: args[i]?.default };
+        return keepUnset && dynamic ? { ...rest, dynamic } : rest;
+      });
       instruction = { ...instr, ...done, args, resolved };
       break;
     }

@@ -8,6 +8,7 @@
 import { DockerfileError } from "../parser/index.js";
 import { PLATFORM_ARGS, platformArgs } from "./args.js";
 import { applyToEnv, expandInstructionWithMatches } from "./expand.js";
+import { processWord } from "./lex.js";
 import type { Analysis, PlanWarning, Stage } from "./plan.js";
 import type { Instruction, ResolvedArg } from "./types.js";
 
@@ -46,7 +47,8 @@ export function resolveStageScopes(analysis: Analysis, only?: ReadonlySet<number
     for (const raw of stage.instructions) {
       let checked: ReturnType<typeof expandInstructionWithMatches>;
       try {
-        checked = expandInstructionWithMatches(raw, env, { keepUnset: true });
+        // Where the whole env is known this is the expansion dispatch will make (errors included).
+        checked = expandInstructionWithMatches(raw, env, { keepUnset: !known });
       } catch (err) {
         // Lint goes on after an error in one instruction; a plan stops at it.
         if (!onError || !(err instanceof DockerfileError)) throw err;
@@ -68,7 +70,15 @@ export function resolveStageScopes(analysis: Analysis, only?: ReadonlySet<number
       }
       let instr: Instruction = { ...raw, argsInScope: scope };
       if (raw.kind === "arg" && preview.kind === "arg") {
-        const resolved = preview.args.map((decl) => resolveArg(decl.name, decl.default, analysis, builtins));
+        const resolved = preview.args.map((decl, i) => {
+          const arg = resolveArg(decl.name, decl.default, analysis, builtins);
+          const rawDefault = raw.args[i]?.default;
+          // A default that uses a variable only the base image may define is final only at dispatch.
+          if (!known && arg.source === "default" && rawDefault !== undefined && processWord(rawDefault, env, { escape: raw.escape, keepUnset: true }).unmatched.size > 0) {
+            return { ...arg, dynamic: true };
+          }
+          return arg;
+        });
         instr = { ...raw, argsInScope: scope, resolved };
         scope = [...scope.filter((a) => !resolved.some((r) => r.name === a.name)), ...resolved];
         env = applyToEnv(env, { ...preview, resolved });

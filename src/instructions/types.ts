@@ -22,6 +22,12 @@ export interface ResolvedArg {
   value: string | undefined;
   /** Where the value came from. */
   source: "build-arg" | "default" | "meta" | "platform" | "none";
+  /**
+   * True when the default uses a variable the Dockerfile does not define (`ARG DIR=$HOME/x` on an
+   * image): `value` then still holds the reference, and the real value is the one
+   * expandInstruction gives the ARG instruction at dispatch.
+   */
+  dynamic?: boolean;
 }
 
 interface Base {

@@ -170,6 +170,17 @@ RUN echo $V
   ]);
 });
 
+test("an ARG default that needs the image's ENV is marked dynamic and resolved at dispatch", () => {
+  const p = plan("FROM node\nARG DIR=$HOME/x\nRUN true\n");
+  const [arg, run] = p.stages[0]?.instructions as Instruction[];
+  assert.equal(run?.argsInScope, [{ name: "DIR", value: "$HOME/x", source: "default", dynamic: true }]);
+  const dispatched = expandInstruction(arg as Instruction, { HOME: "/root" });
+  assert.equal(dispatched.kind === "arg" && dispatched.resolved, [{ name: "DIR", value: "/root/x", source: "default" }]);
+  const scratch = plan("FROM scratch\nARG DIR=$HOME/x\nRUN true\n");
+  assert.equal(scratch.stages[0]?.instructions[1]?.argsInScope, [{ name: "DIR", value: "/x", source: "default" }]);
+  assert.equal(scratch.warnings.map((w) => w.code), ["UNDEFINED_VAR"]);
+});
+
 test("platform args: automatic in FROM, declared in a stage; FROM --platform", () => {
   const p = createBuildPlan(
     `FROM --platform=$BUILDPLATFORM golang AS build
