@@ -9,6 +9,7 @@ import { basename, join, posix } from "node:path";
 import { clearTarget, ensureDirInRoot, resolveDestination, type DestinationOptions } from "./dest.js";
 import { ContextError } from "./errors.js";
 import { resolveInRoot } from "./in-root.js";
+import { landedMetadata } from "./landed.js";
 import type { SelectedEntry, Selection } from "./select.js";
 
 export interface Owner {
@@ -38,7 +39,6 @@ interface Placement {
  */
 export async function copyIntoRoot(selection: Selection, rootfs: string, dest: string, options: CopyOptions = {}): Promise<void> {
   const destination = await resolveDestination(rootfs, dest, options);
-  const single = selection.sources.length === 1 ? selection.sources[0]! : undefined;
   const intoDir = destination.isDir || selection.parents || selection.sources.some((s) => s.kind === "dir");
   if (selection.needsDirDest && !destination.isDir) {
     throw new ContextError("COPY_DEST_NOT_DIR", `when copying several sources, the destination ${dest} must be a directory and end with /`, {
@@ -48,15 +48,10 @@ export async function copyIntoRoot(selection: Selection, rootfs: string, dest: s
   const placements: Placement[] = [];
   for (const source of selection.sources) {
     for (const entry of source.entries) {
-      let path: string;
-      if (!intoDir && single !== undefined) path = destination.path;
-      else path = posix.join(destination.path, source.prefix, entry.rel);
-      placements.push({
-        entry,
-        path,
-        owner: options.chown ?? (selection.preserveOwner ? { uid: entry.uid, gid: entry.gid } : { uid: 0, gid: 0 }),
-        mode: options.chmod ?? entry.mode,
-      });
+      const { uid, gid, mode } = landedMetadata(selection, entry, options);
+      // One file (or link) to a destination that is not a directory takes the destination's name.
+      const path = intoDir ? posix.join(destination.path, source.prefix, entry.rel) : destination.path;
+      placements.push({ entry, path, owner: { uid, gid }, mode });
     }
   }
   await writePlacements(rootfs, placements, destination.path, options.chown, options.signal);

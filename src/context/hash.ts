@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { landedMetadata } from "./landed.js";
 import type { SelectedEntry, Selection } from "./select.js";
 
 export interface HashOptions {
@@ -104,15 +105,14 @@ export class ContentHasher {
     for (const source of selection.sources) {
       const node = createHash("sha256");
       for (const entry of source.entries) {
-        const owner = options.chown ?? (selection.preserveOwner ? { uid: entry.uid, gid: entry.gid } : { uid: 0, gid: 0 });
-        const mode = entry.kind === "symlink" ? 0o777 : (options.chmod ?? entry.mode);
+        const { uid, gid, mode } = landedMetadata(selection, entry, options);
         const content = digests.get(entry) ?? "";
         const path = [source.prefix, entry.rel].filter(Boolean).join("/");
         // A hardlink lands as a link to its first path, which the layer keeps: part of the content.
         const inode = entry.kind === "file" && entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : undefined;
         const linkedTo = inode === undefined ? undefined : firstOfInode.get(inode);
         if (inode !== undefined && linkedTo === undefined) firstOfInode.set(inode, path);
-        const line = `${JSON.stringify(entry.rel)} ${entry.kind} ${mode.toString(8)} ${owner.uid}:${owner.gid} ${entry.size} ${content} ${JSON.stringify(entry.linkTarget ?? "")} ${JSON.stringify(linkedTo ?? "")}\n`;
+        const line = `${JSON.stringify(entry.rel)} ${entry.kind} ${mode.toString(8)} ${uid}:${gid} ${entry.size} ${content} ${JSON.stringify(entry.linkTarget ?? "")} ${JSON.stringify(linkedTo ?? "")}\n`;
         node.update(line);
         files[path] = createHash("sha256").update(line).digest("hex");
       }

@@ -22,6 +22,7 @@ export interface PlainSource {
   ignore?: false;
   /** Keep the files' uid/gid when copying without --chown (true for stages, as BuildKit does). */
   preserveOwner?: boolean;
+  /** A hasher to share between selections of this directory (its memo); default: a fresh one. */
   hasher?: ContentHasher;
 }
 
@@ -84,8 +85,6 @@ export interface Selection {
   hasher: ContentHasher;
 }
 
-let sharedHasher: ContentHasher | undefined;
-
 /**
  * Resolves COPY/ADD source patterns against a source root. A path that does not exist is an error
  * (COPY_SOURCE_NOT_FOUND); a wildcard that matches nothing is not, as long as some other pattern
@@ -135,7 +134,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
     matched += found;
   }
   if (sources.length === 0 && emptyWildcards.length > 0 && !options.allowEmptyWildcard) throw notFound(emptyWildcards[0]!);
-  const hasher = isContext ? (source as BuildContext).hasher : ((source as PlainSource).hasher ?? (sharedHasher ??= ContentHasher.inMemory()));
+  const hasher = isContext ? (source as BuildContext).hasher : ((source as PlainSource).hasher ?? ContentHasher.inMemory());
   return {
     root,
     fromContext: isContext,
