@@ -4,7 +4,22 @@
  * mtime-only change is a hit and any content, mode or owner change is a miss.
  */
 import type { CacheInputs } from "../cache/index.js";
-import { addIntoRoot, copyIntoRoot, hashSelection, resolveUserSpec, selectSources, writeContentIntoRoot, type Owner, type Selection, type SourceRoot } from "../context/index.js";
+import { join } from "node:path";
+import {
+  addIntoRoot,
+  copyDownloadIntoRoot,
+  copyIntoRoot,
+  downloadUrl,
+  hashSelection,
+  isUrlSource,
+  resolveUserSpec,
+  selectSources,
+  writeContentIntoRoot,
+  type Download,
+  type Owner,
+  type Selection,
+  type SourceRoot,
+} from "../context/index.js";
 import type { AddInstruction, CopyInstruction } from "../instructions/index.js";
 import { BuildError } from "./errors.js";
 import { commitOptions } from "./dispatch-run.js";
@@ -22,8 +37,6 @@ export function parseChmod(instr: CopyLike): number | undefined {
     hint: "write the mode in octal",
   });
 }
-
-const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 /** Where the sources come from: the context, or a stage's or image's root filesystem (mounted read-only). */
 async function withSourceRoot<T>(services: BuildServices, instr: CopyLike, fn: (source: SourceRoot) => Promise<T>): Promise<T> {
@@ -45,22 +58,37 @@ async function withSourceRoot<T>(services: BuildServices, instr: CopyLike, fn: (
 }
 
 export async function dispatchCopy(services: BuildServices, state: StageState, step: Step, instr: CopyLike): Promise<StepOutcome> {
-  const urls = instr.kind === "add" ? instr.sources.filter(isUrl) : [];
-  if (urls.length > 0) {
-    throw new BuildError("BUILD_UNSUPPORTED", "ADD of a URL is not supported yet", { location: instr.location, hint: "download it in a RUN step, or COPY a local file" });
+  const urls = instr.kind === "add" ? instr.sources.filter(isUrlSource) : [];
+  const locals = instr.sources.filter((s) => !urls.includes(s));
+  // ADD <url> is keyed on what it downloaded, so the download happens before the cache lookup (as BuildKit).
+  const downloads: Download[] = [];
+  try {
+    for (const url of urls) {
+      downloads.push(
+        await downloadUrl(url, {
+          tmpDir: join(services.store.root, "tmp"),
+          ...(instr.kind === "add" && instr.checksum !== undefined ? { checksum: instr.checksum } : {}),
+          ...(services.options.signal ? { signal: services.options.signal } : {}),
+        }),
+      );
+    }
+    return await copySources(services, state, step, instr, locals, downloads);
+  } finally {
+    for (const d of downloads) await d.cleanup();
   }
+}
+
+async function copySources(services: BuildServices, state: StageState, step: Step, instr: CopyLike, locals: string[], downloads: Download[]): Promise<StepOutcome> {
   const chmod = parseChmod(instr);
   const workdir = state.config.config?.WorkingDir || "/";
   return withSourceRoot(services, instr, async (source) => {
-    const selection: Selection | undefined =
-      instr.sources.length > 0
-        ? await selectSources(source, instr.sources, selectOptions(instr))
-        : undefined;
+    const selection: Selection | undefined = locals.length > 0 ? await selectSources(source, locals, selectOptions(instr)) : undefined;
     const sourcesDigest = selection ? await hashOf(services, source, selection, chmod) : "";
     const inputs: CacheInputs = {
       kind: instr.kind,
       fields: {
         sources: sourcesDigest,
+        urls: downloads.map((d) => `${d.url}@${d.digest}`),
         files: instr.files.map((f) => `${f.name}:${f.content}`),
         dest: instr.dest,
         workdir,
@@ -79,6 +107,7 @@ export async function dispatchCopy(services: BuildServices, state: StageState, s
         const options = { workdir, ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
         if (selection && instr.kind === "add") await addIntoRoot(selection, active.root, instr.dest, options);
         else if (selection) await copyIntoRoot(selection, active.root, instr.dest, options);
+        for (const download of downloads) await copyDownloadIntoRoot(download, active.root, instr.dest, options);
         for (const file of instr.files) await writeContentIntoRoot(file.content, active.root, instr.dest, { ...options, name: file.name });
       } catch (err) {
         await active.abort();

@@ -14,7 +14,7 @@ export async function storeWithBusybox(prefix = "bi-build-"): Promise<{ root: st
     await makeBusyboxRoot(rootfs);
     const store = await openStore(root);
     try {
-      await importRootfs(store, rootfs, "busybox:latest", { sourceDateEpoch: 0 });
+      await importRootfs(store, rootfs, "busybox:latest", { sourceDateEpoch: 0, message: "busybox-static" });
     } finally {
       await store.close();
     }
