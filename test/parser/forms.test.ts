@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseDockerfile } from "../../src/parser/index.js";
+import { parseWords } from "../../src/parser/line-parsers.js";
 import { dump, errorOf } from "./dump.js";
 
 const only = (text: string) => parseDockerfile(text).instructions[0]!;
@@ -123,6 +124,39 @@ test("ENV and LABEL syntax errors (BuildKit env_no_value, missing =)", () => {
     column: 11,
     lineText: "LABEL a=1 b",
   });
+});
+
+test("parseWords keeps quotes and escapes, splits on Unicode blanks (BuildKit TestParseWords)", () => {
+  const cases: Array<[string, string[]]> = [
+    ["foo", ["foo"]],
+    ["foo bar", ["foo", "bar"]],
+    ["foo\\ bar", ["foo\\ bar"]],
+    ["foo=bar", ["foo=bar"]],
+    ["foo bar 'abc xyz'", ["foo", "bar", "'abc xyz'"]],
+    ['foo bar "abc xyz"', ["foo", "bar", '"abc xyz"']],
+    ["àöû", ["àöû"]],
+    ['föo bàr "âbc xÿz"', ["föo", "bàr", '"âbc xÿz"']],
+    ["a\u00a0b", ["a", "b"]],
+    ["'a\\' b", ["'a\\'", "b"]],
+    ["trailing\\", ["trailing"]],
+  ];
+  for (const [input, words] of cases) assert.equal(parseWords(input.replace("\\u00a0", "\u00a0"), "\\").words, words, input);
+});
+
+test("ENV words follow the escape directive: with escape=` a backslash does not escape a quote", () => {
+  assert.equal(parseDockerfile('# escape=`\nENV A="x`" y" B=2').instructions[0]!.pairs, [
+    { key: "A", value: '"x`" y"', separator: "=" },
+    { key: "B", value: "2", separator: "=" },
+  ]);
+  assert.equal(parseDockerfile('ENV A="x\\" y" B=2').instructions[0]!.pairs, [
+    { key: "A", value: '"x\\" y"', separator: "=" },
+    { key: "B", value: "2", separator: "=" },
+  ]);
+  // With escape=` the backslash is plain, so the quote closes early and `y" B=2` is one word.
+  assert.equal(parseDockerfile('# escape=`\nENV A="x\\" y" B=2').instructions[0]!.pairs, [
+    { key: "A", value: '"x\\"', separator: "=" },
+    { key: 'y" B', value: "2", separator: "=" },
+  ]);
 });
 
 test("ARG: bare names and name=value words", () => {

@@ -199,4 +199,10 @@ test("a line the shell lexer rejects has no heredocs (as BuildKit ignores its le
   assert.equal(docs("RUN echo 'unterminated <<EOF\nRUN echo ${} <<EOF\n"), [[], []]);
 });
 
+test("a heredoc word that lexes on the line but not on its own is an error, as in BuildKit", () => {
+  // The line lexer splits `${A:-'x y'}` at the blank, leaving the word `<<${A:-'x` with an open quote.
+  const e = errorOf("RUN cat <<${A:-'x y'}\nx\n");
+  assert.equal(typeof e === "object" && [e.code, e.line, e.column], ["DOCKERFILE_SYNTAX", 1, 9]);
+});
+
 test.run();
