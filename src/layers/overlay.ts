@@ -77,6 +77,22 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
+/**
+ * Snapshot ids that mounts under `snapshotsDir` use as lower or upper dirs. Our mount options name layers
+ * relative to the snapshots dir ("17/fs"), so mountinfo's super options say which snapshots are busy.
+ */
+export async function snapshotIdsInUse(root: string): Promise<Set<number>> {
+  const info = await readFile("/proc/self/mountinfo", "utf8");
+  const ids = new Set<number>();
+  for (const line of info.split("\n")) {
+    const [before, after] = line.split(" - ");
+    const point = before?.split(" ")[4];
+    if (!after?.startsWith("overlay ") || !point || !(point === root || point.startsWith(`${root}/`))) continue;
+    for (const m of after.matchAll(/(?:lowerdir=|upperdir=|:)(\d+)\/fs/g)) ids.add(Number(m[1]));
+  }
+  return ids;
+}
+
 export async function isMounted(target: string): Promise<boolean> {
   return (await mountsUnder(target)).includes(target);
 }

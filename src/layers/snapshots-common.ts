@@ -1,15 +1,17 @@
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
+import { unpackLayer, type LayerForm } from "./apply.js";
 import { compressLayer } from "./compress.js";
 import type { ContentStore } from "./content-store.js";
 import type { Change } from "./diff-changes.js";
 import { changesToTar } from "./diff-tar.js";
-import { digestHex } from "./digest.js";
+import { childChainId, digestHex } from "./digest.js";
 import { MediaType } from "./media-types.js";
-import { unmount, mountsUnder } from "./overlay.js";
+import { mountsUnder, snapshotIdsInUse, unmount } from "./overlay.js";
 import { ownedName, ownerAlive, ownerTag } from "./process-owner.js";
-import type { CommitOptions, SnapshotInfo } from "./snapshots.js";
+import type { Readable } from "node:stream";
+import type { ApplyLayerOptions, CommitOptions, CommittedLayer, SnapshotInfo } from "./snapshots.js";
 import { StoreError } from "./store-errors.js";
 
 // The on-disk index both snapshotters share (layout in snapshots.ts), and the commit pipeline.
@@ -66,12 +68,14 @@ export async function metaOf(d: SnapshotDirs, chainId: string): Promise<Snapshot
 
 /**
  * A new snapshot dir, built aside in tmp/ (an `owner` file naming this process, an empty `fs`, whatever
- * `extra` adds) and renamed to the next free `snapshots/<id>`: so a snapshot dir always says who owns it.
+ * `extra` adds, the ids in `uses`) and renamed to the next free `snapshots/<id>`: so a snapshot dir always says who owns it.
  */
-export async function allocate(d: SnapshotDirs, extra: string[] = []): Promise<{ id: number; path: string }> {
+export async function allocate(d: SnapshotDirs, extra: string[] = [], uses: number[] = []): Promise<{ id: number; path: string }> {
   const staging = join(d.tmp, ownedName(".snap"));
   await mkdir(staging);
   await writeFile(join(staging, "owner"), ownerTag());
+  // The snapshots this one is built on, kept by prune while the owner lives (the parent may be removed meanwhile).
+  await writeFile(join(staging, "uses.json"), JSON.stringify(uses));
   for (const sub of ["fs", ...extra]) await mkdir(join(staging, sub));
   for (let attempt = 0; ; attempt++) {
     const ids = (await readdir(d.dir)).filter((n) => /^\d+$/.test(n)).map(Number);
@@ -111,6 +115,7 @@ export async function register(d: SnapshotDirs, id: number, meta: SnapshotMeta):
     return winner!;
   }
   await rm(join(path, "owner"), { force: true });
+  await rm(join(path, "uses.json"), { force: true });
   return id;
 }
 
@@ -120,6 +125,7 @@ export async function repoint(d: SnapshotDirs, chainId: string, id: number): Pro
   await symlink(`../${id}`, tmpLink);
   await rename(tmpLink, chainLink(d, chainId));
   await rm(join(snapshotPath(d, id), "owner"), { force: true });
+  await rm(join(snapshotPath(d, id), "uses.json"), { force: true });
 }
 
 export async function listSnapshots(d: SnapshotDirs): Promise<SnapshotInfo[]> {
@@ -145,11 +151,22 @@ export async function removeChain(d: SnapshotDirs, chainId: string): Promise<boo
  * what it left mounted), and committed ones no indexed chain stacks on. Live owners' dirs are kept.
  */
 export async function prune(d: SnapshotDirs): Promise<void> {
-  const referenced = new Set<number>();
+  // Besides indexed chains, whatever a live mount stacks on (an active snapshot or a view of a chain
+  // that was flattened meanwhile) must stay until it is unmounted.
+  const referenced = await snapshotIdsInUse(dirname(d.dir));
   for (const info of await listSnapshots(d)) for (const id of (await readMeta(d, info.id)).stack) referenced.add(id);
-  for (const name of (await readdir(d.dir)).filter((n) => /^\d+$/.test(n))) {
+  const names = (await readdir(d.dir)).filter((n) => /^\d+$/.test(n));
+  const owners = new Map<string, string | undefined>();
+  for (const name of names) {
+    const owner = await readFile(join(d.dir, name, "owner"), "utf8").catch(() => undefined);
+    owners.set(name, owner);
+    if (owner === undefined || !ownerAlive(owner)) continue;
+    const uses = await readFile(join(d.dir, name, "uses.json"), "utf8").catch(() => "[]");
+    for (const id of JSON.parse(uses) as number[]) referenced.add(id);
+  }
+  for (const name of names) {
     const path = join(d.dir, name);
-    const owner = await readFile(join(path, "owner"), "utf8").catch(() => undefined);
+    const owner = owners.get(name);
     if (owner !== undefined ? ownerAlive(owner) : referenced.has(Number(name))) continue;
     for (const mount of await mountsUnder(path)) await unmount(mount);
     await rm(path, { recursive: true, force: true });
@@ -182,5 +199,74 @@ export function checkDiffId(expected: string | undefined, actual: string): void 
     throw new StoreError("LAYER_DIFF_ID_MISMATCH", `layer tar hashes to ${actual}, but the image says ${expected}`, {
       hint: "The layer blob does not belong to this image config; pull the image again.",
     });
+  }
+}
+
+/** A snapshot dir being filled: its id, path, and the stack its meta will record. */
+export interface NewSnapshot {
+  id: number;
+  path: string;
+  stack: number[];
+}
+
+/**
+ * The end of a commit, for both snapshotters: no changes → an empty layer and the dir removed; else the
+ * layer blob, then the chain registered. On any failure the new dir is removed.
+ */
+export async function commitChanges(
+  d: SnapshotDirs,
+  content: ContentStore,
+  snap: NewSnapshot,
+  parent: string | null,
+  changes: () => Promise<Change[]>,
+  opts: CommitOptions,
+  beforeRegister: () => Promise<void> = async () => undefined,
+): Promise<CommittedLayer> {
+  try {
+    const found = await changes();
+    if (found.length === 0) {
+      await rm(snap.path, { recursive: true, force: true });
+      return { empty: true, chainId: parent };
+    }
+    const layer = await writeLayer(found, content, opts);
+    const chainId = childChainId(parent, layer.diffId);
+    await beforeRegister();
+    await register(d, snap.id, { chainId, parent, diffId: layer.diffId, stack: snap.stack });
+    return { empty: false, chainId, ...layer };
+  } catch (err) {
+    await rm(snap.path, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * applyLayer for both snapshotters: reuse a present chain without reading the blob, else unpack into the
+ * dir `make` prepares (empty for overlay, a copy of the parent for copy), check the diff ID, register.
+ */
+export async function applyInto(
+  d: SnapshotDirs,
+  parent: string | null,
+  blob: Readable,
+  opts: ApplyLayerOptions,
+  form: LayerForm,
+  make: () => Promise<NewSnapshot>,
+): Promise<{ chainId: string; diffId: string }> {
+  if (opts.diffId !== undefined) {
+    const chainId = childChainId(parent, opts.diffId);
+    if ((await idOf(d, chainId)) !== undefined) {
+      blob.destroy();
+      return { chainId, diffId: opts.diffId };
+    }
+  }
+  const snap = await make();
+  try {
+    const { diffId } = await unpackLayer(join(snap.path, "fs"), blob, { mediaType: opts.mediaType, form, tmpDir: d.tmp, signal: opts.signal });
+    checkDiffId(opts.diffId, diffId);
+    const chainId = childChainId(parent, diffId);
+    await register(d, snap.id, { chainId, parent, diffId, stack: snap.stack });
+    return { chainId, diffId };
+  } catch (err) {
+    await rm(snap.path, { recursive: true, force: true });
+    throw err;
   }
 }

@@ -3,15 +3,13 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
-import { unpackLayer } from "./apply.js";
 import type { ContentStore } from "./content-store.js";
 import { treeChanges } from "./diff-changes.js";
-import { childChainId } from "./digest.js";
 import {
-  allocate, checkDiffId, ensureLayout, idOf, listSnapshots, metaOf, register, removeChain, snapshotPath, writeLayer,
+  allocate, applyInto, commitChanges, ensureLayout, idOf, listSnapshots, metaOf, removeChain, snapshotPath,
   type SnapshotDirs,
 } from "./snapshots-common.js";
-import type { ActiveSnapshot, CommittedLayer, Snapshotter } from "./snapshots.js";
+import type { ActiveSnapshot, ApplyLayerOptions, CommittedLayer, Snapshotter } from "./snapshots.js";
 import { StoreError } from "./store-errors.js";
 
 const run = promisify(execFile);
@@ -24,15 +22,16 @@ const run = promisify(execFile);
 export async function copySnapshotter(dirs: SnapshotDirs, content: ContentStore): Promise<Snapshotter> {
   await ensureLayout(dirs);
 
-  async function treeOf(chainId: string | null): Promise<string> {
-    if (chainId === null) return join(dirs.dir, "empty");
-    return join(snapshotPath(dirs, (await metaOf(dirs, chainId)).id), "fs");
+  async function snapshotOf(chainId: string | null): Promise<{ tree: string; uses: number[] }> {
+    if (chainId === null) return { tree: join(dirs.dir, "empty"), uses: [] };
+    const { id } = await metaOf(dirs, chainId);
+    return { tree: join(snapshotPath(dirs, id), "fs"), uses: [id] };
   }
 
   /** A new snapshot dir holding a copy of `parent`'s tree (reflinked where the filesystem can). */
   async function copyOf(parent: string | null) {
-    const from = await treeOf(parent);
-    const made = await allocate(dirs);
+    const { tree: from, uses } = await snapshotOf(parent);
+    const made = await allocate(dirs, [], uses);
     try {
       await run("cp", ["-a", "--reflink=auto", `${from}/.`, join(made.path, "fs")]);
     } catch (err) {
@@ -60,20 +59,7 @@ export async function copySnapshotter(dirs: SnapshotDirs, content: ContentStore)
       parent,
       async commit(opts = {}): Promise<CommittedLayer> {
         finish();
-        try {
-          const changes = await treeChanges(from, root, since, opts.signal);
-          if (changes.length === 0) {
-            await rm(path, { recursive: true, force: true });
-            return { empty: true, chainId: parent };
-          }
-          const layer = await writeLayer(changes, content, opts);
-          const chainId = childChainId(parent, layer.diffId);
-          await register(dirs, id, { chainId, parent, diffId: layer.diffId, stack: [id] });
-          return { empty: false, chainId, ...layer };
-        } catch (err) {
-          await rm(path, { recursive: true, force: true });
-          throw err;
-        }
+        return commitChanges(dirs, content, { id, path, stack: [id] }, parent, () => treeChanges(from, root, since, opts.signal), opts);
       },
       async abort() {
         done = true;
@@ -82,32 +68,18 @@ export async function copySnapshotter(dirs: SnapshotDirs, content: ContentStore)
     };
   }
 
-  async function applyLayer(parent: string | null, blob: Readable, opts: { mediaType: string; diffId?: string; signal?: AbortSignal }) {
-    if (opts.diffId !== undefined) {
-      const chainId = childChainId(parent, opts.diffId);
-      if ((await idOf(dirs, chainId)) !== undefined) {
-        blob.destroy();
-        return { chainId, diffId: opts.diffId };
-      }
-    }
-    const { id, path } = await copyOf(parent);
-    try {
-      const { diffId } = await unpackLayer(join(path, "fs"), blob, { mediaType: opts.mediaType, form: "full", tmpDir: dirs.tmp, signal: opts.signal });
-      checkDiffId(opts.diffId, diffId);
-      const chainId = childChainId(parent, diffId);
-      await register(dirs, id, { chainId, parent, diffId, stack: [id] });
-      return { chainId, diffId };
-    } catch (err) {
-      await rm(path, { recursive: true, force: true });
-      throw err;
-    }
+  async function applyLayer(parent: string | null, blob: Readable, opts: ApplyLayerOptions) {
+    return applyInto(dirs, parent, blob, opts, "full", async () => {
+      const { id, path } = await copyOf(parent);
+      return { id, path, stack: [id] };
+    });
   }
 
   return {
     kind: "copy",
     prepare,
     async view(chainId) {
-      return { root: await treeOf(chainId), release: async () => undefined };
+      return { root: (await snapshotOf(chainId)).tree, release: async () => undefined };
     },
     has: async (chainId) => (await idOf(dirs, chainId)) !== undefined,
     applyLayer,

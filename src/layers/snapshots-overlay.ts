@@ -3,17 +3,15 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
-import { unpackLayer } from "./apply.js";
 import type { ContentStore } from "./content-store.js";
 import { upperDirChanges } from "./diff-changes.js";
-import { childChainId } from "./digest.js";
 import { MAX_LOWERS, MAX_OPTIONS, mountOverlay, overlayOptions, unmount } from "./overlay.js";
 import { ownedName } from "./process-owner.js";
 import {
-  allocate, ensureLayout, idOf, listSnapshots, metaOf, register, removeChain, repoint, writeLayer, writeMeta, checkDiffId,
+  allocate, applyInto, commitChanges, ensureLayout, idOf, listSnapshots, metaOf, removeChain, repoint, writeMeta,
   type SnapshotDirs, type SnapshotMeta,
 } from "./snapshots-common.js";
-import type { ActiveSnapshot, CommittedLayer, Snapshotter } from "./snapshots.js";
+import type { ActiveSnapshot, ApplyLayerOptions, CommittedLayer, Snapshotter } from "./snapshots.js";
 import { StoreError } from "./store-errors.js";
 
 const run = promisify(execFile);
@@ -79,7 +77,7 @@ export async function overlaySnapshotter(dirs: SnapshotDirs, content: ContentSto
 
   async function prepare(parent: string | null): Promise<ActiveSnapshot> {
     const stack = await stackFor(parent);
-    const { id, path } = await allocate(dirs, ["work", "merged"]);
+    const { id, path } = await allocate(dirs, ["work", "merged"], stack);
     const root = join(path, "merged");
     try {
       await mountOverlay({ lowers: lowerdirs(stack), upper: `${id}/fs`, work: `${id}/work`, target: root, cwd: dirs.dir });
@@ -99,22 +97,10 @@ export async function overlaySnapshotter(dirs: SnapshotDirs, content: ContentSto
       parent,
       async commit(opts = {}): Promise<CommittedLayer> {
         await finish();
-        try {
-          const changes = await upperDirChanges(join(path, "fs"), opts.signal);
-          if (changes.length === 0) {
-            await rm(path, { recursive: true, force: true });
-            return { empty: true, chainId: parent };
-          }
-          const layer = await writeLayer(changes, content, opts);
-          const chainId = childChainId(parent, layer.diffId);
+        return commitChanges(dirs, content, { id, path, stack: [id, ...stack] }, parent, () => upperDirChanges(join(path, "fs"), opts.signal), opts, async () => {
           await rm(join(path, "work"), { recursive: true, force: true });
           await rm(join(path, "merged"), { recursive: true, force: true });
-          await register(dirs, id, { chainId, parent, diffId: layer.diffId, stack: [id, ...stack] });
-          return { empty: false, chainId, ...layer };
-        } catch (err) {
-          await rm(path, { recursive: true, force: true });
-          throw err;
-        }
+        });
       },
       async abort() {
         if (state === "active") await finish().catch(() => undefined);
@@ -124,26 +110,12 @@ export async function overlaySnapshotter(dirs: SnapshotDirs, content: ContentSto
     };
   }
 
-  async function applyLayer(parent: string | null, blob: Readable, opts: { mediaType: string; diffId?: string; signal?: AbortSignal }) {
-    if (opts.diffId !== undefined) {
-      const chainId = childChainId(parent, opts.diffId);
-      if ((await idOf(dirs, chainId)) !== undefined) {
-        blob.destroy();
-        return { chainId, diffId: opts.diffId };
-      }
-    }
-    const stack = await stackFor(parent);
-    const { id, path } = await allocate(dirs);
-    try {
-      const { diffId } = await unpackLayer(join(path, "fs"), blob, { mediaType: opts.mediaType, form: "upper", tmpDir: dirs.tmp, signal: opts.signal });
-      checkDiffId(opts.diffId, diffId);
-      const chainId = childChainId(parent, diffId);
-      await register(dirs, id, { chainId, parent, diffId, stack: [id, ...stack] });
-      return { chainId, diffId };
-    } catch (err) {
-      await rm(path, { recursive: true, force: true });
-      throw err;
-    }
+  async function applyLayer(parent: string | null, blob: Readable, opts: ApplyLayerOptions) {
+    return applyInto(dirs, parent, blob, opts, "upper", async () => {
+      const stack = await stackFor(parent);
+      const { id, path } = await allocate(dirs);
+      return { id, path, stack: [id, ...stack] };
+    });
   }
 
   return {

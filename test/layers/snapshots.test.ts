@@ -102,7 +102,8 @@ for (const kind of ["overlay", "copy"] as const) {
       const top = await commitLayer(store, base.chainId, changeBase);
       assert.is(top.chainId, childChainId(base.chainId, top.diffId));
       const names = tarNames(store.content.path(top.digest));
-      assert.ok(names.includes(".wh.delete-me"), names.join("\n"));
+      // GNU tar lists the whiteout as an empty regular file owned by 0/0.
+      assert.ok(tarList(store.content.path(top.digest)).some((l) => /^-{10} 0\/0 +0 .* \.wh\.delete-me$/.test(l)));
       assert.ok(names.includes("replace-me/") && names.includes("replace-me/now-a-dir"));
       assert.ok(names.includes("dir-becomes-file"));
       assert.ok(names.includes("mode-only"));
@@ -250,6 +251,36 @@ for (const kind of ["overlay", "copy"] as const) {
       assert.is(await store.snapshots.remove(top.chainId), true);
       assert.equal(await store.snapshots.list(), []);
       assert.equal((await readdir(join(store.root, "snapshots"))).filter((n) => /^\d+$/.test(n)), []);
+    }));
+
+  test("removing the parent of an active snapshot does not break its commit", () =>
+    withStore(open, async (store) => {
+      const base = await commitLayer(store, null, makeBase);
+      const active = await store.snapshots.prepare(base.chainId);
+      await rm(join(active.root, "delete-me"));
+      assert.is(await store.snapshots.remove(base.chainId), true);
+      const layer = await active.commit();
+      assert.not.ok(layer.empty);
+      const names = tarNames(store.content.path((layer as Layer).digest));
+      assert.equal(names, [".wh.delete-me"]);
+    }));
+
+  test("a view shows the chain and, for overlay, cannot be written", () =>
+    withStore(open, async (store) => {
+      const base = await commitLayer(store, null, makeBase);
+      const view = await store.snapshots.view(base.chainId);
+      try {
+        assert.ok(describeTree(view.root).some((l) => l.startsWith("etc/passwd file ")));
+        if (kind === "overlay") {
+          const err = await writeFile(join(view.root, "new"), "x").catch((e: unknown) => e);
+          assert.is((err as NodeJS.ErrnoException).code, "EROFS");
+        }
+      } finally {
+        await view.release();
+      }
+      assert.equal(mountsBelow(store.root), []);
+      const missing = await store.snapshots.view(`sha256:${"1".repeat(64)}`).catch((e: unknown) => e);
+      assert.ok(hasCode("SNAPSHOT_NOT_FOUND")(missing));
     }));
 
   test("a deep chain keeps working past the lower-dir limit (flattened)", () =>
