@@ -49,6 +49,10 @@ test("a whitespace-only line counts as blank inside a continuation", () => {
   assert.is(result.warnings[0]!.line, 2);
 });
 
+test("a comment line ending in the escape character does not continue", () => {
+  assert.is(dump("FROM a\n# comment \\\nRUN x"), '(from "a")\n(run "x")');
+});
+
 test("a continuation at the end of the file ends the instruction (BuildKit continue-at-eof)", () => {
   assert.is(dump("FROM alpine:3.5\n\nRUN something \\"), '(from "alpine:3.5")\n(run "something")');
   assert.is(dump("FROM a\nRUN x \\\n# trailing comment\n"), '(from "a")\n(run "x")');
