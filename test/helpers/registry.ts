@@ -157,7 +157,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 
     const start = async (): Promise<void> => {
       const log = openSync(join(dir, "registry.log"), "a");
-      const child = spawn("docker-registry", ["serve", config], { stdio: ["ignore", log, log] });
+      // setpriv --pdeathsig: the registry dies with this process even when it is SIGKILLed (a test timeout).
+      const child = spawn("setpriv", ["--pdeathsig", "KILL", "docker-registry", "serve", config], { stdio: ["ignore", log, log] });
       closeSync(log);
       entry.child = child;
       let exited = false;
