@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { expandWord, expandWordWithMatches, splitWords } from "../../src/instructions/index.js";
 import { isBuildImageError } from "../../src/errors.js";
+import { readFileSync } from "node:fs";
 
 function fails(fn: () => unknown, code: string, message?: RegExp) {
   try {
@@ -136,6 +137,14 @@ test("splitWords splits on unquoted whitespace, also inside expanded values", ()
   assert.equal(splitWords('a "" b $EMPTY', e), ["a", "b"]);
   assert.equal(splitWords("a\\ b c", e), ["a b", "c"]);
   assert.equal(splitWords("  ", e), []);
+  // BuildKit's wordsTest: expansions split, quoted parts do not.
+  const w = { hi: "hi", space: "abc  def", leading: "  ab c", trailing: "ab c  " };
+  assert.equal(splitWords("hello${hi}bye", w), ["hellohibye"]);
+  assert.equal(splitWords("hello${space}bye", w), ["helloabc", "defbye"]);
+  assert.equal(splitWords('hello "${space}"bye', w), ["hello", "abc  defbye"]);
+  assert.equal(splitWords('hello"${space}"${leading}bye', w), ["helloabc  def", "ab", "cbye"]);
+  assert.equal(splitWords('hello "${space}${leading}"bye', w), ["hello", "abc  def  ab cbye"]);
+  assert.equal(splitWords("hello${space}${trailing}bye", w), ["helloabc", "defab", "c", "bye"]);
 });
 
 test("expandWordWithMatches reports used and missing variables", () => {
@@ -153,6 +162,25 @@ test("keepUnset leaves unknown references for a later expansion", () => {
 
 test("skipQuotes treats quotes as text (heredoc bodies)", () => {
   assert.is(expandWord("echo '$A' \"$A\"", { A: "1" }, { skipQuotes: true }), "echo '1' \"1\"");
+});
+
+test("the envVarTest-style table: every case expands or fails as in BuildKit", () => {
+  const cases = readFileSync(new URL("./lex-cases.txt", import.meta.url), "utf8")
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  assert.ok(cases.length > 80);
+  for (const line of cases) {
+    const bar = line.lastIndexOf("|");
+    const [source, expected] = [line.slice(0, bar), line.slice(bar + 1)];
+    let got: string;
+    try {
+      got = expandWord(source, env);
+    } catch (err) {
+      assert.ok(isBuildImageError(err), source);
+      got = "error";
+    }
+    assert.is(got, expected, source);
+  }
 });
 
 test.run();
