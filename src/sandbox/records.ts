@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { dirname, join, relative } from "node:path";
 import { removeStubs, type Stubs } from "./stubs.js";
@@ -30,30 +31,37 @@ export function newSandboxId(): string {
   return `bi-${process.pid.toString(36)}-${(sequence++).toString(36)}-${randomBytes(3).toString("hex")}`;
 }
 
-export async function writeRecord(stateDir: string, record: SandboxRecord): Promise<void> {
+/** Synchronous like the stub helpers: three tiny calls on the hot path of every run. */
+export function writeRecord(stateDir: string, record: SandboxRecord): void {
   const path = join(recordsDir(stateDir), `${record.id}.json`);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(`${path}.tmp`, JSON.stringify(record));
-  await rename(`${path}.tmp`, path);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(record));
+  renameSync(`${path}.tmp`, path);
 }
 
-export async function deleteRecord(stateDir: string, id: string): Promise<void> {
-  await rm(join(recordsDir(stateDir), `${id}.json`), { force: true });
+export function deleteRecord(stateDir: string, id: string): void {
+  rmSync(join(recordsDir(stateDir), `${id}.json`), { force: true });
 }
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), to tell pid reuse apart. */
-export async function processStart(pid: number): Promise<string | undefined> {
-  const text = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  return text?.slice(text.lastIndexOf(")") + 2).split(" ")[19];
+export function processStart(pid: number): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  return text.slice(text.lastIndexOf(")") + 2).split(" ")[19];
 }
 
-export async function ownRecord(id: string, runtime: Runtime, rootfs: string, upperdir: string | undefined, stubs: Stubs): Promise<SandboxRecord> {
-  const start = (await processStart(process.pid)) ?? "";
-  return { id, runtime, owner: { pid: process.pid, start }, rootfs, ...(upperdir ? { upperdir } : {}), stubs };
+let ownStart: string | undefined;
+export function ownRecord(id: string, runtime: Runtime, rootfs: string, upperdir: string | undefined, stubs: Stubs): SandboxRecord {
+  ownStart ??= processStart(process.pid) ?? "";
+  return { id, runtime, owner: { pid: process.pid, start: ownStart }, rootfs, ...(upperdir ? { upperdir } : {}), stubs };
 }
 
-export async function isAlive(p: { pid: number; start: string }): Promise<boolean> {
-  return (await processStart(p.pid)) === p.start;
+export function isAlive(p: { pid: number; start: string }): boolean {
+  return processStart(p.pid) === p.start;
 }
 
 /**
@@ -70,8 +78,8 @@ export async function cleanupRecords(stateDir: string, killContainer: (record: S
       await rm(path, { force: true });
       continue;
     }
-    if (await isAlive(record.owner)) continue;
-    if (record.child && (await isAlive(record.child))) {
+    if (isAlive(record.owner)) continue;
+    if (record.child && isAlive(record.child)) {
       process.kill(record.child.pid, "SIGKILL");
       await waitGone(record.child);
     }
@@ -96,5 +104,5 @@ async function isMountpoint(path: string): Promise<boolean> {
 }
 
 async function waitGone(p: { pid: number; start: string }): Promise<void> {
-  for (let i = 0; i < 200 && (await isAlive(p)); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && isAlive(p); i++) await new Promise((r) => setTimeout(r, 10));
 }

@@ -1,4 +1,4 @@
-import { lstat, readlink, mkdir, chmod, writeFile } from "node:fs/promises";
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { SandboxSpecError } from "./errors.js";
 
@@ -12,12 +12,15 @@ export interface Resolved {
 }
 
 /**
+ * Synchronous, as every metadata helper of the sandbox: a run makes a few dozen tiny calls, and the
+ * thread-pool round trips of fs/promises would cost more than the calls themselves.
+ *
  * Resolves absolute `path` as the kernel would if `root` were "/": symlinks are followed, absolute ones
  * from `root`, and `..` stops at `root` (as securejoin's join.go). The path is cleaned lexically first,
  * as Docker cleans WORKDIR and mount targets. Races with a concurrent writer are out of scope: nothing
  * runs in the rootfs while the sandbox prepares it.
  */
-export async function resolveInRoot(root: string, path: string): Promise<Resolved> {
+export function resolveInRoot(root: string, path: string): Resolved {
   const queue = posix.normalize(`/${path}`).split("/").filter(Boolean);
   const current: string[] = [];
   let links = 0;
@@ -29,18 +32,15 @@ export async function resolveInRoot(root: string, path: string): Promise<Resolve
       continue;
     }
     const host = join(root, ...current, name);
-    let stat;
-    try {
-      stat = await lstat(host);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const stat = lstatSync(host, { throwIfNoEntry: false });
+    if (!stat) {
       const missing = [name, ...queue];
       if (missing.includes("..")) return resolveDotDotTail(root, current, missing);
       return { existing: join(root, ...current), missing: missing.filter((m) => m !== ".") };
     }
     if (stat.isSymbolicLink()) {
       if (++links > MAX_LINKS) throw new SandboxSpecError(`too many symbolic links in ${path}`, "fix the symlink loop in the image");
-      const target = await readlink(host);
+      const target = readlinkSync(host);
       if (target.startsWith("/")) current.length = 0;
       queue.unshift(...target.split("/").filter(Boolean));
       continue;
@@ -69,16 +69,18 @@ function resolveDotDotTail(root: string, current: string[], missing: string[]): 
  * Creates the missing components of `resolved` (directories 0755 — the last one `lastMode` —,
  * root-owned as we are; a last component of kind "file" as an empty file). Returns the host paths it created, outermost first.
  */
-export async function createMissing(resolved: Resolved, kind: "dir" | "file", lastMode = 0o755): Promise<string[]> {
+export function createMissing(resolved: Resolved, kind: "dir" | "file", lastMode = 0o755): string[] {
   const created: string[] = [];
   let host = resolved.existing;
   for (const [i, name] of resolved.missing.entries()) {
     host = join(host, name);
     if (kind === "file" && i === resolved.missing.length - 1) {
-      await writeFile(host, "", { flag: "wx", mode: 0o644 });
+      writeFileSync(host, "", { flag: "wx", mode: 0o644 });
     } else {
-      await mkdir(host);
-      await chmod(host, i === resolved.missing.length - 1 ? lastMode : 0o755);
+      const mode = i === resolved.missing.length - 1 ? lastMode : 0o755;
+      mkdirSync(host, { mode });
+      // mkdir's mode passes through the umask: fix it only when the umask got in the way.
+      if ((lstatSync(host).mode & 0o7777) !== mode) chmodSync(host, mode);
     }
     created.push(host);
   }

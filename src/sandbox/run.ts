@@ -30,23 +30,23 @@ export async function runInSandbox(spec: RunSpec, opts: RunOptions): Promise<Run
   const started = performance.now();
   const id = newSandboxId();
   const stubs = emptyStubs();
-  const record = await ownRecord(id, runtime, spec.rootfs, spec.upperdir, stubs);
+  const record = ownRecord(id, runtime, spec.rootfs, spec.upperdir, stubs);
   try {
-    const prepared = await prepare(spec, stubs);
+    const prepared = prepare(spec, stubs);
     record.rootfs = prepared.rootfs;
     // Written once the stubs exist and before anything starts: from here a crash is undoable.
-    await writeRecord(opts.stateDir, record);
+    writeRecord(opts.stateDir, record);
     const exit =
       runtime === "unshare"
-        ? await runUnshare(prepared, spec, async (pid) => {
-            record.child = { pid, start: (await processStart(pid)) ?? "" };
-            await writeRecord(opts.stateDir, record);
+        ? await runUnshare(prepared, spec, (pid) => {
+            record.child = { pid, start: processStart(pid) ?? "" };
+            writeRecord(opts.stateDir, record);
           })
         : await runOci(runtime, prepared, spec, id, opts.stateDir);
     return { ...exit, durationMs: Math.round(performance.now() - started) };
   } finally {
-    await removeStubs(stubs, spec.upperdir);
-    await deleteRecord(opts.stateDir, id);
+    removeStubs(stubs, spec.upperdir);
+    deleteRecord(opts.stateDir, id);
   }
 }
 

@@ -1,4 +1,4 @@
-import { lstat, readdir, rmdir, unlink, utimes } from "node:fs/promises";
+import { lstatSync, readdirSync, rmdirSync, unlinkSync, utimesSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { createMissing, resolveInRoot } from "./rootfs-path.js";
 
@@ -23,45 +23,45 @@ export function emptyStubs(): Stubs {
  * Makes sure `target` exists under `base` (resolved inside it), creating what is missing, and returns
  * the host path to mount on. `rootfs`/`upperdir` identify the overlay whose copy-ups may need undoing.
  */
-export async function ensureMountpoint(
+export function ensureMountpoint(
   stubs: Stubs,
   base: string,
   target: string,
   kind: "dir" | "file",
   overlay: { rootfs: string; upperdir: string | undefined },
   mode?: number,
-): Promise<string> {
-  const resolved = await resolveInRoot(base, target);
+): string {
+  const resolved = resolveInRoot(base, target);
   if (resolved.missing.length === 0) return resolved.existing;
   const parent = resolved.existing;
   if (!stubs.parents.some((p) => p.path === parent)) {
-    const st = await lstat(parent);
+    const st = lstatSync(parent);
     stubs.parents.push({ path: parent, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, mtimeNsAfter: "" });
-    if (overlay.upperdir && base === overlay.rootfs) await noteCopyUps(stubs, overlay.rootfs, overlay.upperdir, parent);
+    if (overlay.upperdir && base === overlay.rootfs) noteCopyUps(stubs, overlay.rootfs, overlay.upperdir, parent);
   }
-  const created = await createMissing(resolved, kind, mode);
+  const created = createMissing(resolved, kind, mode);
   stubs.created.push(...created);
   return created[created.length - 1]!;
 }
 
 /** Records the not-yet-copied-up ancestors of `dir` (inside the rootfs), with the metadata they have now. */
-async function noteCopyUps(stubs: Stubs, rootfs: string, upperdir: string, dir: string): Promise<void> {
+function noteCopyUps(stubs: Stubs, rootfs: string, upperdir: string, dir: string): void {
   const rel = relative(rootfs, dir);
   if (rel === "") return;
   const parts = rel.split(sep);
   const found: Stubs["copiedUp"] = [];
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join("/");
-    if (stubs.copiedUp.some((c) => c.rel === sub) || (await exists(join(upperdir, sub)))) continue;
-    const st = await lstat(join(rootfs, sub));
+    if (stubs.copiedUp.some((c) => c.rel === sub) || lstatSync(join(upperdir, sub), { throwIfNoEntry: false })) continue;
+    const st = lstatSync(join(rootfs, sub));
     found.push({ rel: sub, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs });
   }
   stubs.copiedUp.unshift(...found.reverse());
 }
 
 /** Call once every stub exists: notes each parent's mtime, to tell later whether the process changed it. */
-export async function sealStubs(stubs: Stubs): Promise<void> {
-  for (const p of stubs.parents) p.mtimeNsAfter = String((await lstat(p.path, { bigint: true })).mtimeNs);
+export function sealStubs(stubs: Stubs): void {
+  for (const p of stubs.parents) p.mtimeNsAfter = String(lstatSync(p.path, { bigint: true }).mtimeNs);
 }
 
 /**
@@ -69,44 +69,33 @@ export async function sealStubs(stubs: Stubs): Promise<void> {
  * and removes from the upper dir the directories that overlayfs copied up only for the stubs.
  * Safe to call twice and after a crash (missing paths are skipped).
  */
-export async function removeStubs(stubs: Stubs, upperdir: string | undefined): Promise<void> {
-  const untouched = [];
-  for (const p of stubs.parents) {
-    const st = await lstat(p.path, { bigint: true }).catch(() => undefined);
-    if (st && String(st.mtimeNs) === p.mtimeNsAfter) untouched.push(p);
-  }
+export function removeStubs(stubs: Stubs, upperdir: string | undefined): void {
+  const untouched = stubs.parents.filter((p) => String(lstatSync(p.path, { bigint: true, throwIfNoEntry: false })?.mtimeNs) === p.mtimeNsAfter);
   let allRemoved = true;
-  for (const path of [...stubs.created].reverse()) allRemoved = (await removeIfEmpty(path)) && allRemoved;
-  for (const p of untouched) await utimes(p.path, p.atimeMs / 1000, p.mtimeMs / 1000).catch(() => {});
+  for (const path of [...stubs.created].reverse()) allRemoved = removeIfEmpty(path) && allRemoved;
+  for (const p of untouched) utimesSync(p.path, p.atimeMs / 1000, p.mtimeMs / 1000);
   if (!upperdir || !allRemoved || untouched.length !== stubs.parents.length) return;
   for (const c of stubs.copiedUp) {
     const path = join(upperdir, c.rel);
-    const st = await lstat(path).catch(() => undefined);
+    const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st || !st.isDirectory() || st.mode !== c.mode || st.uid !== c.uid || st.gid !== c.gid) continue;
     // utimes goes through a double of seconds: allow its rounding, nothing more.
     if (Math.abs(st.mtimeMs - c.mtimeMs) > 0.002) continue;
-    if ((await readdir(path)).length === 0) await rmdir(path).catch(() => {});
+    if (readdirSync(path).length === 0) rmdirSync(path);
   }
 }
 
-async function removeIfEmpty(path: string): Promise<boolean> {
-  const st = await lstat(path).catch(() => undefined);
+function removeIfEmpty(path: string): boolean {
+  const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st) return true;
   if (st.isDirectory()) {
-    if ((await readdir(path)).length > 0) return false;
-    await rmdir(path);
+    if (readdirSync(path).length > 0) return false;
+    rmdirSync(path);
     return true;
   }
   if (st.isFile() && st.size === 0) {
-    await unlink(path);
+    unlinkSync(path);
     return true;
   }
   return false;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -9,24 +9,29 @@ import { supervise } from "./supervise.js";
 import type { RunSpec } from "./types.js";
 
 /**
- * The built-in backend: util-linux `unshare` makes the namespaces, then one small Perl program
- * (perl-base is Essential on Debian, so nothing extra is installed) applies the mount plan with
- * mount(2), pivots into the rootfs with pivot_root(2) and detaches the host root (so, unlike a chroot,
- * nothing can climb out), sets hostname, `lo`, capabilities, groups and ids, and execs the target as
- * PID 1 of the new pid namespace. `setpriv --pdeathsig KILL` ties `unshare` to build-image and
- * `--kill-child` ties the namespace to `unshare`: if build-image dies, the whole tree dies with it.
- * Not done here (the OCI backend does them): cgroups (device access is limited by capabilities only),
- * seccomp, AppArmor.
+ * The built-in backend, with nothing to install beyond perl-base (Essential on Debian): one small Perl
+ * program, spawned by build-image, sets PR_SET_PDEATHSIG, calls unshare(2) for new mount, pid, ipc, uts
+ * (and network) namespaces and forks — as util-linux `unshare --fork --kill-child` does, minus two
+ * execs. The child, PID 1 of the new pid namespace and also tied to its parent by PR_SET_PDEATHSIG,
+ * applies the mount plan with mount(2), pivots into the rootfs with pivot_root(2) and detaches the host
+ * root (so, unlike a chroot, nothing can climb out), sets the hostname, brings `lo` up, drops the
+ * capability bounding set to Docker's, sets groups and ids, and execs the target. The parent waits and
+ * passes the exit status on. If build-image dies, the parent gets SIGKILL, then PID 1, then the whole
+ * namespace. Not done here (the OCI backend does them): cgroups (device access is limited by
+ * capabilities only), seccomp, AppArmor.
  */
 
 // mount(2) flags.
 const RDONLY = 1, NOSUID = 2, NODEV = 4, NOEXEC = 8, REMOUNT = 32, BIND = 4096, REC = 16384, STRICTATIME = 1 << 24;
 
-/** mount, umount2, pivot_root, prctl, setgroups, setresuid, setresgid. */
+/** unshare, mount, umount2, pivot_root, prctl, setgroups, setresuid, setresgid. */
 const SYSCALLS: Record<string, number[]> = {
-  x64: [165, 166, 155, 157, 116, 117, 119],
-  arm64: [40, 39, 41, 167, 159, 147, 149],
+  x64: [272, 165, 166, 155, 157, 116, 117, 119],
+  arm64: [97, 40, 39, 41, 167, 159, 147, 149],
 };
+// CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID, and CLONE_NEWNET.
+const NAMESPACES = 0x20000 | 0x4000000 | 0x8000000 | 0x20000000;
+const NEWNET = 0x40000000;
 
 /** One step of the plan: [op, a, b, c, flags, data]; see SETUP below. */
 type Op = [string, string, string, string, number, string];
@@ -35,10 +40,21 @@ type Op = [string, string, string, string, number, string];
 // f = create empty file b; l = symlink a at b; k = mask b (tmpfs on a dir, /dev/null on a file; skip if
 // missing); o = make b read-only (skip if missing). Errors go to fd 3 and exit 125; "R" on fd 3 = ready.
 const SETUP = String.raw`
-my ($n_mount,$n_umount,$n_pivot,$n_prctl,$n_groups,$n_uid,$n_gid,$root,$cwd,$uid,$gid,$groups,$caps,$host,$lo,$nops)=splice(@ARGV,0,16);
+my ($n_unshare,$n_mount,$n_umount,$n_pivot,$n_prctl,$n_groups,$n_uid,$n_gid,$parent,$ns,$root,$cwd,$uid,$gid,$groups,$caps,$host,$lo,$nops)=splice(@ARGV,0,19);
 open(my $st,'>&=',3) or exit 125;
 sub fail { print $st "$_[0]: $!"; close $st; exit 125 }
 sub mnt { my ($s,$t,$y,$f,$d)=@_; syscall($n_mount+0,$s,$t,$y,$f+0,$d)==0 or fail("mount $y on $t") }
+syscall($n_prctl+0,1,9,0,0,0)==0 or fail('PR_SET_PDEATHSIG');
+getppid()==$parent or exit 125;
+syscall($n_unshare+0,$ns+0)==0 or fail('unshare');
+my $pid=fork(); defined $pid or fail('fork');
+if ($pid) {
+  close $st; waitpid($pid,0); my $s=$?;
+  if ($s & 127) { kill($s & 127, $$); exit(128 + ($s & 127)) }
+  exit($s >> 8);
+}
+syscall($n_prctl+0,1,9,0,0,0)==0 or fail('PR_SET_PDEATHSIG');
+mnt('none','/','',16384|262144,'');
 umask 022;
 for (1..$nops) {
   my ($k,$a,$b,$c,$f,$d)=splice(@ARGV,0,6);
@@ -111,19 +127,19 @@ export function unsharePlan(p: Prepared): Op[] {
   return ops;
 }
 
-export async function runUnshare(p: Prepared, spec: RunSpec, onStart: (pid: number) => Promise<void>): Promise<Exit> {
+export async function runUnshare(p: Prepared, spec: RunSpec, onStart: (pid: number) => void): Promise<Exit> {
   const syscalls = SYSCALLS[process.arch];
   if (!syscalls) throw new SandboxSetupError(`the unshare backend does not support ${process.arch}`, "install runc and use --runtime runc");
-  const [setpriv, unshare, perl] = await Promise.all([findTool("setpriv"), findTool("unshare"), findTool("perl")]);
+  const perl = await findTool("perl");
   const ops = unsharePlan(p);
   const { uid, gid, additionalGids = [] } = spec.user;
+  const namespaces = NAMESPACES | (spec.network === "none" ? NEWNET : 0);
   const args = [
-    "--pdeathsig", "KILL", "--", unshare, "--mount", "--pid", "--ipc", "--uts", ...(spec.network === "none" ? ["--net"] : []), "--kill-child", "--",
-    perl, "-e", SETUP, ...syscalls.map(String), p.rootfs, spec.cwd, String(uid), String(gid), additionalGids.join(","),
+    "-e", SETUP, ...syscalls.map(String), String(process.pid), String(namespaces), p.rootfs, spec.cwd, String(uid), String(gid), additionalGids.join(","),
     DOCKER_CAPS.map(String).join(","), p.hostname, spec.network === "none" ? "1" : "", String(ops.length),
     ...ops.flat().map(String), String(p.env.length), ...p.env, ...spec.args,
   ];
-  const child = spawn(setpriv, args, { stdio: ["ignore", "pipe", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+  const child = spawn(perl, args, { stdio: ["ignore", "pipe", "pipe", "pipe"], env: {} });
   let status = "";
   (child.stdio[3] as Readable).on("data", (chunk: Buffer) => (status += chunk.toString()));
   let stderrTail = "";
@@ -131,10 +147,10 @@ export async function runUnshare(p: Prepared, spec: RunSpec, onStart: (pid: numb
   const exit = supervise(child, { ...spec, onStderr: (c) => ((stderrTail = (stderrTail + c.toString()).slice(-2000)), userStderr?.(c)) }, () => {
     child.kill("SIGKILL");
   });
-  if (child.pid !== undefined) await onStart(child.pid).catch(() => {});
+  if (child.pid !== undefined) onStart(child.pid);
   const result = await exit;
   if (!status.startsWith("R")) {
-    throw new SandboxSetupError(`the sandbox could not be set up: ${status || stderrTail.trim() || `exit code ${result.exitCode}`}`, "check that this kernel allows namespaces and overlay mounts for root, or use --runtime runc");
+    throw new SandboxSetupError(`the sandbox could not be set up: ${status || stderrTail.trim() || `exit code ${result.exitCode}`}`, "run build-image as root on a kernel with namespaces, or use --runtime runc");
   }
   return result;
 }
