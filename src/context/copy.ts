@@ -6,7 +6,7 @@
 import { constants } from "node:fs";
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, stat, symlink, utimes } from "node:fs/promises";
 import { basename, join, posix } from "node:path";
-import { clearTarget, ensureDirInRoot, resolveDestination, type DestinationOptions } from "./dest.js";
+import { clearTarget, destNotDir, ensureDirInRoot, resolveDestination, type DestinationOptions } from "./dest.js";
 import { ContextError } from "./errors.js";
 import { resolveInRoot } from "./in-root.js";
 import { landedMetadata } from "./landed.js";
@@ -40,11 +40,7 @@ interface Placement {
 export async function copyIntoRoot(selection: Selection, rootfs: string, dest: string, options: CopyOptions = {}): Promise<void> {
   const destination = await resolveDestination(rootfs, dest, options);
   const intoDir = destination.isDir || selection.parents || selection.sources.some((s) => s.kind === "dir");
-  if (selection.needsDirDest && !destination.isDir) {
-    throw new ContextError("COPY_DEST_NOT_DIR", `when copying several sources, the destination ${dest} must be a directory and end with /`, {
-      hint: `Write the destination as ${dest.replace(/\/?$/, "/")}`,
-    });
-  }
+  if (selection.needsDirDest && !destination.isDir) throw destNotDir(dest);
   const placements: Placement[] = [];
   for (const source of selection.sources) {
     for (const entry of source.entries) {

@@ -11,6 +11,11 @@ export interface DestinationOptions {
   workdir?: string;
   /** Treat the destination as a directory even without a trailing slash (the solver knows better). */
   isDir?: boolean;
+  /**
+   * How many sources the whole instruction has (local paths matched, URLs, heredocs). More than
+   * one needs a directory destination: COPY_DEST_NOT_DIR otherwise, as Docker.
+   */
+  sourceCount?: number;
 }
 
 export interface Destination {
@@ -32,7 +37,15 @@ export async function resolveDestination(rootfs: string, dest: string, options: 
   const slash = dest.endsWith("/") || dest === "." || dest.endsWith("/.") || dest === "..";
   const where = await resolveInRoot(rootfs, path);
   const info = await stat(where.abs).catch(() => undefined);
-  return { path: path.length > 1 ? path.replace(/\/$/, "") : path, isDir: options.isDir === true || slash || info?.isDirectory() === true, abs: where.abs, exists: info !== undefined };
+  const isDir = options.isDir === true || slash || info?.isDirectory() === true;
+  if ((options.sourceCount ?? 1) > 1 && !isDir) throw destNotDir(dest);
+  return { path: path.length > 1 ? path.replace(/\/$/, "") : path, isDir, abs: where.abs, exists: info !== undefined };
+}
+
+export function destNotDir(dest: string): ContextError {
+  return new ContextError("COPY_DEST_NOT_DIR", `when copying several sources, the destination ${dest} must be a directory and end with /`, {
+    hint: `Write the destination as ${dest.replace(/\/?$/, "/")}`,
+  });
 }
 
 /**

@@ -79,7 +79,9 @@ export interface Selection {
   fromContext: boolean;
   preserveOwner: boolean;
   parents: boolean;
-  /** More than one source matched (patterns and wildcard matches counted together): the destination must be a directory. */
+  /** How many sources matched (patterns and wildcard matches counted together, --exclude'd ones too). */
+  matchedCount: number;
+  /** More than one source matched: the destination must be a directory. */
   needsDirDest: boolean;
   sources: SelectedSource[];
   hasher: ContentHasher;
@@ -140,6 +142,7 @@ export async function selectSources(source: SourceRoot, patterns: readonly strin
     fromContext: isContext,
     preserveOwner: isContext ? false : ((source as PlainSource).preserveOwner ?? true),
     parents: options.parents ?? false,
+    matchedCount: matched,
     needsDirDest: matched > 1,
     sources,
     hasher,

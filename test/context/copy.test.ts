@@ -98,6 +98,9 @@ test("destination rules: trailing slash, file rename, existing dir, WORKDIR, sev
   await copy(ctx, ["a.txt", "b.txt"], "/multi/");
   assert.equal((await readdir(join(rootfs, "multi"))).sort(), ["a.txt", "b.txt"]);
   await copy(ctx, ["run.*"], "/one"); // a wildcard matching one file may name a file
+  // URLs and heredocs of the same instruction count too.
+  assert.is(await codeOf(copy(ctx, ["a.txt"], "/with-heredoc", { sourceCount: 2 })), "COPY_DEST_NOT_DIR");
+  assert.is(await codeOf(writeContentIntoRoot("x", rootfs, "/with-file", { name: "EOF", sourceCount: 2 })), "COPY_DEST_NOT_DIR");
   await copy(ctx, ["b.txt", "*.lock"], "/one-of-two"); // what counts is what matched
   assert.ok((await stat(join(rootfs, "one-of-two"))).isFile());
   assert.ok((await stat(join(rootfs, "one"))).isFile());
