@@ -133,7 +133,7 @@ export function analyzeDockerfile(text: string, options: BuildPlanOptions = {}, 
       throw err;
     }
   };
-  const lines = text.split("\n");
+  const lines = text.replace(/^\uFEFF/, "").split("\n");
   const ast = parseDockerfile(text);
   const escape = ast.directives.escape;
   const warnings: PlanWarning[] = ast.warnings.map((w) => ({

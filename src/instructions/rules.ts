@@ -50,13 +50,11 @@ function stageRules(stage: Stage): PlanWarning[] {
     if (instr.kind === "cmd" || instr.kind === "entrypoint" || instr.kind === "healthcheck") seen.set(instr.kind, [...(seen.get(instr.kind) ?? []), instr]);
     if ((instr.kind === "cmd" || instr.kind === "entrypoint") && instr.shell && instr.command.length > 0) {
       const keyword = instr.kind.toUpperCase();
+      const line = instr.command[0] ?? "";
+      // Exec form runs no shell: with shell syntax in the line, suggest an explicit shell.
+      const exec = /[$|&;<>*?`(){}~'"\\]/.test(line) ? ["/bin/sh", "-c", line] : line.split(/\s+/).filter(Boolean);
       out.push(
-        warn(
-          "JSON_ARGS_RECOMMENDED",
-          `JSON arguments recommended for ${keyword} to prevent unintended behavior related to OS signals`,
-          instr,
-          `write ${keyword} ${JSON.stringify(instr.command[0]?.split(/\s+/) ?? [])}`,
-        ),
+        warn("JSON_ARGS_RECOMMENDED", `JSON arguments recommended for ${keyword} to prevent unintended behavior related to OS signals`, instr, `write ${keyword} ${JSON.stringify(exec)}`),
       );
     }
     if (instr.kind === "maintainer") out.push(warn("MAINTAINER_DEPRECATED", "Maintainer instruction is deprecated in favor of using label", instr, `write LABEL org.opencontainers.image.authors="${instr.maintainer}"`));
@@ -66,9 +64,11 @@ function stageRules(stage: Stage): PlanWarning[] {
       }
       workdirSet = true;
     }
-    if ((instr.kind === "env" || instr.kind === "label") && instr.node.pairs?.some((p) => p.separator === " ")) {
+    const legacy = instr.kind === "env" || instr.kind === "label" ? instr.node.pairs?.find((p) => p.separator === " ") : undefined;
+    if (legacy) {
       const keyword = instr.kind.toUpperCase();
-      out.push(warn("LEGACY_KEY_VALUE_FORMAT", `"${keyword} key=value" should be used instead of legacy "${keyword} key value" format`, instr, `write ${keyword} name=value`));
+      const value = /\s/.test(legacy.value) && !/^["'].*["']$/.test(legacy.value) ? JSON.stringify(legacy.value) : legacy.value;
+      out.push(warn("LEGACY_KEY_VALUE_FORMAT", `"${keyword} key=value" should be used instead of legacy "${keyword} key value" format`, instr, `write ${keyword} ${legacy.key}=${value}`));
     }
     const names = instr.kind === "arg" ? instr.args.map((a) => a.name) : instr.kind === "env" ? instr.env.map((p) => p.key) : [];
     for (const name of names) {
