@@ -3,3 +3,4 @@ export { EXPLAIN_ONLY_FIELDS } from "./cache.js";
 export { cacheKey, isCacheKey, KEY_FORMAT } from "./key.js";
 export { openCache } from "./record-store.js";
 export { CacheError } from "./errors.js";
+export { acquireCacheMount, cacheMountDir, listCacheMounts, removeCacheMounts, safeMountId, type AcquireCacheMountOptions, type CacheMount, type CacheMountSharing, type StoredCacheMount } from "./mounts.js";
