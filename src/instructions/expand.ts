@@ -151,6 +151,22 @@ export function expandInstructionWithMatches(instr: Instruction, env: Env, optio
 }
 
 /**
+ * The env an instruction of a plan is expanded with, and RUN runs with: the image config's Env
+ * (base image ENV plus this stage's ENV so far) overlaid with the ARGs in scope, except those a
+ * later ENV shadowed. This is BuildKit's rule: the later definition wins, so an ARG beats an ENV
+ * inherited from the base image (docker/cli#3344).
+ */
+export function envForStep(config: Readonly<Record<string, string>>, instr: Instruction): Record<string, string> {
+  const env: Record<string, string> = { ...config };
+  for (const arg of instr.argsInScope) {
+    if (arg.value === undefined || arg.shadowed) continue;
+    // A dynamic default still holds references to the image's ENV: expand it now.
+    env[arg.name] = arg.dynamic ? processWord(arg.value, env, { escape: instr.escape }).result : arg.value;
+  }
+  return env;
+}
+
+/**
  * The expansion env after an expanded ENV or ARG: later definitions win, as BuildKit adds both to
  * the build state's env in order. Other instructions leave it as it is.
  */

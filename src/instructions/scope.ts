@@ -85,6 +85,8 @@ export function resolveStageScopes(analysis: Analysis, only?: ReadonlySet<number
       } else if (preview.kind === "env") {
         config = applyToEnv(config, preview);
         env = applyToEnv(env, preview);
+        const keys = new Set(preview.env.map((p) => p.key));
+        scope = scope.map((a) => (keys.has(a.name) ? { ...a, shadowed: true } : a));
       }
       instructions.push(instr);
     }

@@ -28,6 +28,8 @@ export interface ResolvedArg {
    * expandInstruction gives the ARG instruction at dispatch.
    */
   dynamic?: boolean;
+  /** True when an ENV after this ARG set the same name: from there on the ENV's value wins. */
+  shadowed?: boolean;
 }
 
 interface Base {

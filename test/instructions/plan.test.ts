@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { applyToEnv, createBuildPlan, expandInstruction, type BuildPlanOptions, type Instruction } from "../../src/instructions/index.js";
+import { applyToEnv, createBuildPlan, envForStep, expandInstruction, type BuildPlanOptions, type Instruction } from "../../src/instructions/index.js";
 import { isBuildImageError } from "../../src/errors.js";
 
 const host = { platform: "linux/amd64", buildPlatform: "linux/amd64" };
@@ -179,6 +179,15 @@ test("an ARG default that needs the image's ENV is marked dynamic and resolved a
   const scratch = plan("FROM scratch\nARG DIR=$HOME/x\nRUN true\n");
   assert.equal(scratch.stages[0]?.instructions[1]?.argsInScope, [{ name: "DIR", value: "/x", source: "default" }]);
   assert.equal(scratch.warnings.map((w) => w.code), ["UNDEFINED_VAR"]);
+});
+
+test("envForStep: an ARG beats the base image's ENV, a later ENV beats the ARG (BuildKit's order)", () => {
+  const p = plan("FROM debian\nARG DEBIAN_FRONTEND=noninteractive\nARG DIR=$HOME/x\nRUN a\nENV DIR=/fixed\nRUN b\n");
+  const [, , runA, , runB] = p.stages[0]?.instructions as Instruction[];
+  const image = { DEBIAN_FRONTEND: "teletype", HOME: "/root", PATH: "/bin" };
+  assert.equal(envForStep(image, runA as Instruction), { DEBIAN_FRONTEND: "noninteractive", HOME: "/root", PATH: "/bin", DIR: "/root/x" });
+  assert.equal(runB?.argsInScope.find((a) => a.name === "DIR")?.shadowed, true);
+  assert.equal(envForStep({ ...image, DIR: "/fixed" }, runB as Instruction).DIR, "/fixed");
 });
 
 test("platform args: automatic in FROM, declared in a stage; FROM --platform", () => {
