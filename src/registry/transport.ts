@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
-import { Agent, request } from "undici";
+import { Agent, ProxyAgent, request, type Dispatcher } from "undici";
+import type { ConnectionOptions } from "node:tls";
 import type { Dispatch, RegistryRequest, RegistryResponse } from "./dispatch.js";
 import { RegistryError } from "./errors.js";
+import { proxyFor, proxySettings } from "./proxy.js";
 import { DOCKER_HUB } from "./reference.js";
 
 export interface TransportOptions {
@@ -13,6 +15,7 @@ export interface TransportOptions {
   caFile?: string;
   /** Per-registry CAs and client certificates, laid out as Docker's `/etc/docker/certs.d/<host:port>/` (the default). */
   certsDir?: string;
+  /** SSL_CERT_FILE, HTTP_PROXY, HTTPS_PROXY, NO_PROXY are read from here (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -103,25 +106,36 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const insecure = new Set(options.insecureRegistries ?? []);
   const caFiles = [options.caFile, env.SSL_CERT_FILE].filter((f): f is string => Boolean(f));
   const ca = caFiles.length ? [...rootCertificates, ...caFiles.map((f) => readFileSync(f, "utf8"))] : undefined;
-  const verified = new Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 10_000 });
-  const unverified = new Agent({ connect: { rejectUnauthorized: false }, keepAliveTimeout: 10_000 });
-  const perHost = new Map<string, Agent | undefined>();
-  const origins = new Map<string, string>();
+  const proxies = proxySettings(env);
   const certsDir = options.certsDir ?? "/etc/docker/certs.d";
+  const certsByHost = new Map<string, ReturnType<typeof readCertsDir>>();
+  const dispatchers = new Map<string, Dispatcher>();
+  const origins = new Map<string, string>();
 
   // Docker's certs.d: <dir>/<host:port>/*.crt are CAs, *.cert + *.key client certificates. Read once per host.
-  const hostAgent = (host: string): Agent | undefined => {
-    if (perHost.has(host)) return perHost.get(host);
-    const found = readCertsDir(join(certsDir, host));
-    const agent = found && new Agent({ connect: { ca: [...(ca ?? rootCertificates), ...found.ca], cert: found.cert, key: found.key }, keepAliveTimeout: 10_000 });
-    perHost.set(host, agent);
-    return agent;
+  const hostCerts = (host: string): ReturnType<typeof readCertsDir> => {
+    if (!certsByHost.has(host)) certsByHost.set(host, readCertsDir(join(certsDir, host)));
+    return certsByHost.get(host);
   };
 
-  const agentFor = (url: URL): Agent => {
-    if (url.protocol !== "https:") return verified;
-    if (insecure.has(url.host)) return unverified;
-    return hostAgent(url.host) ?? verified;
+  // One dispatcher per (proxy, TLS settings), so connections are reused across requests.
+  const dispatcherFor = (url: URL): Dispatcher => {
+    const proxy = proxyFor(url, proxies);
+    const certs = url.protocol === "https:" && !insecure.has(url.host) ? hostCerts(url.host) : undefined;
+    const tlsKind = url.protocol !== "https:" ? "plain" : insecure.has(url.host) ? "unverified" : certs ? `host ${url.host}` : "verified";
+    const key = `${proxy ?? "direct"} ${tlsKind}`;
+    let dispatcher = dispatchers.get(key);
+    if (!dispatcher) {
+      const tls: ConnectionOptions =
+        tlsKind === "unverified" ? { rejectUnauthorized: false }
+        : certs ? { ca: [...(ca ?? rootCertificates), ...certs.ca], cert: certs.cert, key: certs.key }
+        : ca ? { ca } : {};
+      dispatcher = proxy
+        ? new ProxyAgent({ uri: proxy, requestTls: tls, keepAliveTimeout: 10_000 })
+        : new Agent({ connect: tls, keepAliveTimeout: 10_000 });
+      dispatchers.set(key, dispatcher);
+    }
+    return dispatcher;
   };
 
   async function send(url: URL, req: RegistryRequest): Promise<RegistryResponse> {
@@ -129,7 +143,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       method: req.method,
       headers: req.headers,
       body: req.body?.() ?? null,
-      dispatcher: agentFor(url),
+      dispatcher: dispatcherFor(url),
       signal: req.signal,
     });
     return { status: res.statusCode, headers: res.headers, body: res.body, url: url.href };
@@ -170,7 +184,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   return {
     dispatch,
     async close() {
-      await Promise.all([verified, unverified, ...perHost.values()].map((agent) => agent?.close()));
+      await Promise.all([...dispatchers.values()].map((d) => d.close()));
     },
   };
 }

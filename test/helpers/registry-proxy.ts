@@ -1,7 +1,7 @@
 // A small HTTP proxy in front of a test registry that can misbehave on purpose: corrupt, cut off or
 // refuse responses, to test what the client does with a bad network or a lying server.
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
 
 export type Fault =
   | { kind: "pass" }
@@ -87,6 +87,49 @@ export async function startRegistryProxy(target: string, decide: (req: ProxyRequ
     requests,
     stop: () => new Promise((resolve) => {
       server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+export interface ConnectProxy {
+  /** `http://127.0.0.1:PORT`, for HTTP(S)_PROXY. */
+  url: string;
+  /** The `host:port` of every CONNECT, in order. */
+  connects: string[];
+  stop(): Promise<void>;
+}
+
+/** A forward proxy that only tunnels (CONNECT), as corporate proxies do for https. */
+export async function startConnectProxy(): Promise<ConnectProxy> {
+  const connects: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((_req, res) => res.writeHead(405).end());
+  server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const target = req.url ?? "";
+    connects.push(target);
+    const [host, port] = target.split(/:(?=\d+$)/) as [string, string];
+    const upstream = connect(Number(port), host, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on("close", () => sockets.delete(s));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connects,
+    stop: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
       server.close(() => resolve());
     }),
   };

@@ -3,7 +3,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
-import { startRegistryProxy } from "../helpers/registry-proxy.js";
+import { startConnectProxy, startRegistryProxy } from "../helpers/registry-proxy.js";
 import { createRegistryClient } from "../../src/registry/index.js";
 import { busyboxImage, clientOptions, collect, rejects, sha256 } from "./fixture.js";
 
@@ -103,6 +103,30 @@ it("certs.d: a per-registry CA and client certificate, as Docker and skopeo read
   } finally {
     await withCerts.close();
     await caOnly.close();
+    await registry.stop();
+  }
+});
+
+it("HTTPS_PROXY tunnels to remote registries; NO_PROXY and loopback go direct", async ({ plain }) => {
+  assert.ok(outside, "this machine needs an address outside 127.0.0.0/8");
+  const registry = await startRegistry({ tls: true, address: outside });
+  const proxy = await startConnectProxy();
+  const image = await busyboxImage();
+  const base = { retry: { retries: 0 }, caFile: registry.caFile };
+  const proxied = createRegistryClient({ ...base, env: { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url } });
+  const excluded = createRegistryClient({ ...base, env: { https_proxy: proxy.url, NO_PROXY: `example.com,${outside}` } });
+  try {
+    assert.is((await proxied.pushImage(`${registry.host}/t/proxied:1`, { manifest: image.manifest, blobs: image.blobs })).digest, image.manifest.digest);
+    assert.ok(proxy.connects.length > 0);
+    assert.ok(proxy.connects.every((c) => c === registry.host), "only the remote registry went through the proxy");
+    const before = proxy.connects.length;
+    await proxied.getManifest(`${plain.host}/t/app:1`);
+    await excluded.getManifest(`${registry.host}/t/proxied:1`);
+    assert.is(proxy.connects.length, before, "loopback and NO_PROXY hosts are reached directly");
+  } finally {
+    await proxied.close();
+    await excluded.close();
+    await proxy.stop();
     await registry.stop();
   }
 });
