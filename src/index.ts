@@ -4,15 +4,18 @@ export type { Directive, Directives, DockerfileNode, DockerfilePosition, Heredoc
 export {
   applyToEnv,
   createBuildPlan,
+  envForStep,
   expandInstruction,
   expandWord,
   expandWordWithMatches,
+  lintDockerfile,
   parseInstruction,
+  parseOnbuildTriggers,
   splitWords,
   PLATFORM_ARGS,
   PROXY_ARGS,
 } from "./instructions/index.js";
-export type { BuildPlan, BuildPlanOptions, Instruction, Mount, Platform, PlanWarning, ResolvedArg, SourceRef, Stage, StageBase } from "./instructions/index.js";
+export type { BuildPlan, BuildPlanOptions, Instruction, LintResult, Mount, Platform, PlanWarning, ResolvedArg, SourceRef, Stage, StageBase } from "./instructions/index.js";
 export { createRegistryClient, login, logout, parseReference, RegistryError, isRegistryError, hostPlatform, parsePlatform, resolveCredentials } from "./registry/index.js";
 export type {
   RegistryClient,
