@@ -148,6 +148,38 @@ export function sandboxSuite(runtime: Runtime) {
     });
   });
 
+  test("an image's own /etc/hosts is covered, not changed", async (ctx) => {
+    const ov = await ctx.fx.overlay();
+    try {
+      await writeFile(join(ov.rootfs, "etc/hosts"), "10.0.0.1 image-host\n");
+      const before = await tree(ov.upper);
+      let out = "";
+      await runInSandbox(
+        { rootfs: ov.rootfs, upperdir: ov.upper, args: ["cat", "/etc/hosts"], env: [], cwd: "/", user: { uid: 0, gid: 0 }, network: "none", onStdout: (c) => (out += c) },
+        { runtime, stateDir: ctx.fx.stateDir },
+      );
+      assert.is(out, await readFile("/etc/hosts", "utf8"));
+      assert.equal(await tree(ov.upper), before);
+      assert.is(await readFile(join(ov.rootfs, "etc/hosts"), "utf8"), "10.0.0.1 image-host\n");
+    } finally {
+      await ov.dispose();
+    }
+  });
+
+  test("changes the process makes to a stub's parent directory are kept", async (ctx) => {
+    await run(ctx, { args: ["chmod", "700", "/etc"] }, async (_r, ov) => {
+      assert.equal(await tree(ov.upper), ["etc"]);
+      assert.is((await lstat(join(ov.upper, "etc"))).mode & 0o7777, 0o700);
+    });
+    await run(ctx, { args: ["sh", "-c", "touch /etc/tmpfile && rm /etc/tmpfile"] }, async (_r, ov) => {
+      assert.equal(await tree(ov.upper), ["etc"], "the directory changed (mtime), as Docker would record it");
+    });
+  });
+
+  test("stdin is empty (a read gets end of file at once)", async (ctx) => {
+    await run(ctx, { args: ["sh", "-c", "cat; echo ok"], timeoutMs: 5000 }, (r) => assert.is(r.out, "ok\n"));
+  });
+
   test("bind mounts: read-only refuses writes, rw writes through; no stub left", async (ctx) => {
     const src = await mkdtemp(join(tmpdir(), "bi-bind-"));
     try {
@@ -240,6 +272,20 @@ export function sandboxSuite(runtime: Runtime) {
       const points = r.out.trim().split("\n").map((l) => l.split(" ")[4]);
       assert.ok(points.every((p) => p === "/" || /^\/(proc|dev|sys|etc)(\/|$)/.test(p!)), points.join(" "));
     });
+  });
+
+  test("an already aborted signal rejects before anything is made", async (ctx) => {
+    const ov = await ctx.fx.overlay();
+    try {
+      const err = await runInSandbox(
+        { rootfs: ov.rootfs, upperdir: ov.upper, args: ["true"], env: [], cwd: "/new", user: { uid: 0, gid: 0 }, network: "none", signal: AbortSignal.abort() },
+        { runtime, stateDir: ctx.fx.stateDir },
+      ).then(() => undefined, (e: Error) => e);
+      assert.is(err?.name, "AbortError");
+      assert.equal(await tree(ov.upper), []);
+    } finally {
+      await ov.dispose();
+    }
   });
 
   test("a bad spec is a SANDBOX_BAD_SPEC error and leaves nothing", async (ctx) => {
