@@ -161,7 +161,7 @@ export function analyzeDockerfile(text: string, options: BuildPlanOptions = {}, 
     const current = stages[stages.length - 1];
     const ctx: ParseContext = { file, lines, escape, resolveFrom: (name, at) => resolveStageRef(name, at, stages.length - 1, names) };
     if (keyword === "FROM") {
-      const stage = attempt(() => startStage(node, ctx, stages.length, metaEnv, names, stages, platform, warnings));
+      const stage = attempt(() => startStage(node, ctx, stages.length, metaEnv, metaArgs, names, stages, platform, warnings));
       stages.push(stage ?? placeholderStage(node, ctx, stages.length, platform));
       continue;
     }
@@ -219,6 +219,7 @@ function startStage(
   ctx: ParseContext,
   index: number,
   metaEnv: Record<string, string>,
+  metaArgs: ResolvedArg[],
   names: (string | undefined)[],
   earlier: Stage[],
   targetPlatform: Platform,
@@ -237,11 +238,21 @@ function startStage(
   }
   const undefinedInFrom = (unmatched: Set<string>) => {
     for (const name of unmatched) {
+      if (metaArgs.some((a) => a.name === name)) {
+        warnings.push({
+          code: "INVALID_DEFAULT_ARG_IN_FROM",
+          message: `Default value for ARG ${name} results in empty or invalid base image name`,
+          location,
+          hint: `give it a default (ARG ${name}=…) or always pass --build-arg ${name}=…`,
+        });
+        continue;
+      }
+      const similar = didYouMean(name, Object.keys(metaEnv));
       warnings.push({
         code: "UNDEFINED_ARG_IN_FROM",
         message: `FROM argument '${name}' is not declared`,
         location,
-        hint: `declare it before the first FROM: ARG ${name}${didYouMean(name, Object.keys(metaEnv)) ? ` (${didYouMean(name, Object.keys(metaEnv))})` : ""}`,
+        hint: similar ?? `declare it before the first FROM: ARG ${name}=…`,
       });
     }
   };

@@ -24,6 +24,8 @@ test("each rule, with the line it points at", () => {
     ["FROM alpine\nrun true\nrun true\nrun true\n", [["CONSISTENT_INSTRUCTION_CASING", 1]]],
     ["FROM alpine\nrun true\nRUN true\n", [["CONSISTENT_INSTRUCTION_CASING", 2]]],
     ["FROM alpine:$TAG\n", [["UNDEFINED_ARG_IN_FROM", 1]]],
+    ["ARG TAG\nFROM alpine:$TAG\n", [["INVALID_DEFAULT_ARG_IN_FROM", 2]]],
+    ["ARG VERSION=1\nFROM alpine:$VERSOIN\n", [["UNDEFINED_ARG_IN_FROM", 2]]],
     ["FROM scratch\nCOPY $SRC /x\n", [["UNDEFINED_VAR", 2]]],
   ];
   for (const [text, expected] of cases) assert.equal(codes(text), expected, text);
