@@ -10,7 +10,6 @@ import {
   copyDownloadIntoRoot,
   copyIntoRoot,
   downloadUrl,
-  hashSelection,
   isUrlSource,
   resolveUserSpec,
   selectSources,
@@ -83,13 +82,15 @@ async function copySources(services: BuildServices, state: StageState, step: Ste
   const workdir = state.config.config?.WorkingDir || "/";
   return withSourceRoot(services, instr, async (source) => {
     const selection: Selection | undefined = locals.length > 0 ? await selectSources(source, locals, selectOptions(instr)) : undefined;
-    const sourcesDigest = selection ? await hashOf(services, source, selection, chmod) : "";
+    const described = selection ? await describe(services, source, selection, chmod) : undefined;
     const inputs: CacheInputs = {
       kind: instr.kind,
       fields: {
-        sources: sourcesDigest,
+        sources: described?.digest ?? "",
+        // Explanation only (not part of the key): per-file digests, so a miss can name the file that changed.
+        files: described?.files ?? {},
         urls: downloads.map((d) => `${d.url}@${d.digest}`),
-        files: instr.files.map((f) => `${f.name}:${f.content}`),
+        heredocs: instr.files.map((f) => `${f.name}:${f.content}`),
         dest: instr.dest,
         workdir,
         chown: instr.chown ?? "",
@@ -104,7 +105,9 @@ async function copySources(services: BuildServices, state: StageState, step: Ste
       const active = await services.store.snapshots.prepare(state.chainId);
       try {
         const owner: Owner | undefined = instr.chown === undefined ? undefined : await resolveOwner(active.root, instr.chown);
-        const options = { workdir, ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
+        // URLs and heredocs count as sources too: several of them need a directory destination.
+        const sourceCount = (selection?.matchedCount ?? 0) + downloads.length + instr.files.length;
+        const options = { workdir, sourceCount, ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
         if (selection && instr.kind === "add") await addIntoRoot(selection, active.root, instr.dest, options);
         else if (selection) await copyIntoRoot(selection, active.root, instr.dest, options);
         for (const download of downloads) await copyDownloadIntoRoot(download, active.root, instr.dest, options);
@@ -123,9 +126,10 @@ function selectOptions(instr: CopyLike) {
 }
 
 
-async function hashOf(services: BuildServices, source: SourceRoot, selection: Selection, chmod: number | undefined): Promise<string> {
+/** The Merkle digest of the selection and one digest per path; the context keeps a memo, other roots do not. */
+async function describe(services: BuildServices, source: SourceRoot, selection: Selection, chmod: number | undefined) {
   const options = chmod !== undefined ? { chmod } : {};
-  return source === services.context ? services.context.hash(selection, options) : hashSelection(selection, options);
+  return (source === services.context ? services.context.hasher : selection.hasher).describeSelection(selection, options);
 }
 
 /** `--chown` names resolve in the image being built; a number without a group means uid:uid (Docker). */
