@@ -60,7 +60,7 @@ export async function unpackLayer(target: string, blob: Readable, opts: UnpackOp
 
 function decompress(blob: Readable, compression: "none" | "gzip" | "zstd"): Readable {
   if (compression === "none") return blob;
-  if (compression === "gzip") return forwardErrors(blob, blob.pipe(createGunzip()));
+  if (compression === "gzip") return forwardErrors(blob, blob.pipe(createGunzip({ chunkSize: 256 * 1024 })));
   const child = spawn("zstd", ["-dc", "-q"], { stdio: ["pipe", "pipe", "inherit"] });
   blob.pipe(child.stdin);
   child.stdin.on("error", () => undefined);

@@ -63,7 +63,8 @@ const INCOMPRESSIBLE_BITS = 7.9;
 
 async function member(chunk: Buffer, level: number): Promise<Buffer[]> {
   const chosen = chunk.length >= 4096 && sampledEntropy(chunk) > INCOMPRESSIBLE_BITS ? 0 : level;
-  const body = await deflate(chunk, { level: chosen });
+  // One output buffer big enough for the whole member: one thread-pool job per chunk, no round trips.
+  const body = await deflate(chunk, { level: chosen, chunkSize: Math.max(64 * 1024, chunk.length + (chunk.length >> 7) + 1024) });
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(chunk), 0);
   trailer.writeUInt32LE(chunk.length >>> 0, 4);

@@ -1,23 +1,11 @@
-import { BLOCK, padding, type TarEntryType } from "./tar-header.js";
+import { BLOCK, padding, type TarEntryType, type TarHeader } from "./tar-header.js";
 import { StoreError } from "./store-errors.js";
 
 // A streaming tar reader: ustar, PAX (`x`, `g`) and GNU long names (`L`, `K`); bodies are handed out
 // chunk by chunk, so memory does not grow with entry size. PAX values stay bytes (xattrs are binary).
 
-export interface TarEntry {
-  /** The raw archive path (not yet cleaned or checked: apply does that). */
-  name: string;
-  type: TarEntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-  xattrs: Map<string, Buffer>;
-}
+/** An entry as read: every header field present (the raw archive path is not yet cleaned: apply does that). */
+export type TarEntry = Required<TarHeader>;
 
 export interface TarItem {
   entry: TarEntry;
