@@ -114,8 +114,11 @@ export function withAuth(next: Dispatch, options: AuthOptions): Dispatch {
     if (first.status !== 401) return first;
     const challenge = parseChallenge(header(first, "www-authenticate"));
     if (!challenge) return first;
-    challenges.set(req.registry, challenge);
-    const value = await authorization(req, challenge, true);
+    // Remembered without its scope: that belongs to this request, not to the next ones.
+    const { scope: _scope, ...params } = challenge.params;
+    challenges.set(req.registry, { scheme: challenge.scheme, params });
+    // Only a token that was sent and refused is stale; one fetched meanwhile by a parallel request is good.
+    const value = await authorization(req, challenge, known !== undefined);
     if (!value) return first;
     discard(first);
     return send(req, value);

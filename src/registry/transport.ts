@@ -93,7 +93,7 @@ export function connectionError(err: unknown, req: RegistryRequest): RegistryErr
     retriable: networkCodes.has(code),
     hint: `check that the registry is running and that ${req.registry} is the right host and port` +
       // A TLS 1.3 server that wants a client certificate just closes the connection.
-      (code === "UND_ERR_SOCKET" ? `; if it requires a client certificate, put client.cert and client.key in /etc/docker/certs.d/${req.registry}/ (or --certs-dir)` : ""),
+      (code === "UND_ERR_SOCKET" ? `; if it requires a client certificate, put client.cert and client.key in /etc/docker/certs.d/${req.registry}/ (or the directory given as certsDir)` : ""),
   });
 }
 

@@ -163,6 +163,9 @@ for (const [name, options] of configurations) {
         await new Promise((resolve) => setTimeout(resolve, 2100));
         await client.getManifest(`${registry.host}/test/busybox:v1`);
         assert.is(issuer.issued.length - before, 2, "a new token after expiry");
+        const beforePush = issuer.issued.length;
+        await client.pushImage(`${registry.host}/test/parallel:1`, { manifest: image.manifest, blobs: image.blobs, concurrency: 3 });
+        assert.equal(issuer.issued.slice(beforePush).map((t) => t.scopes), [["repository:test/parallel:pull,push"]], "parallel uploads share one token");
         const secrets = JSON.stringify(events);
         for (const { token } of issuer.issued) assert.not.ok(secrets.includes(token));
       } finally {
