@@ -17,8 +17,8 @@ import type { RunSpec } from "./types.js";
  * root (so, unlike a chroot, nothing can climb out), sets the hostname, brings `lo` up, drops the
  * capability bounding set to Docker's, sets groups and ids, and execs the target. The parent waits and
  * passes the exit status on. If build-image dies, the parent gets SIGKILL, then PID 1, then the whole
- * namespace. Not done here (the OCI backend does them): cgroups (device access is limited by
- * capabilities only), seccomp, AppArmor.
+ * namespace. Not done here (the OCI backend does them): cgroups (instead, every writable mount is
+ * nodev, so device nodes the process makes cannot be opened), seccomp, AppArmor.
  */
 
 // mount(2) flags.
@@ -88,12 +88,17 @@ print STDERR "exec $ARGV[0]: $!\n"; exit 127;
 `;
 
 export function unsharePlan(p: Prepared): Op[] {
-  const ops: Op[] = [["m", p.rootfs, p.rootfs, "", BIND | REC, ""]];
+  // Without a devices cgroup, nodev on every writable mount keeps device nodes the process makes
+  // (CAP_MKNOD is Docker's default) from being opened: they can be created for the layer, not used.
+  const ops: Op[] = [
+    ["m", p.rootfs, p.rootfs, "", BIND | REC, ""],
+    ["r", "", p.rootfs, "", BIND | REMOUNT | NODEV, ""],
+  ];
   const mount = (source: string, target: string, type: string, flags: number, data = "") => ops.push(["m", source, target, type, flags, data]);
   const mkdir = (path: string, mode = 0o755) => ops.push(["d", "", path, "", mode, ""]);
   const readonly = (path: string, flags = 0) => ops.push(["r", "", path, "", BIND | REMOUNT | RDONLY | flags, ""]);
   mount("proc", p.proc, "proc", NOSUID | NODEV | NOEXEC);
-  mount("tmpfs", p.dev, "tmpfs", NOSUID | STRICTATIME, "mode=755,size=65536k");
+  mount("tmpfs", p.dev, "tmpfs", NOSUID | NODEV | STRICTATIME, "mode=755,size=65536k");
   for (const name of DEV_DEVICES) {
     ops.push(["f", "", `${p.dev}/${name}`, "", 0, ""]);
     mount(`/dev/${name}`, `${p.dev}/${name}`, "", BIND);
@@ -121,7 +126,7 @@ export function unsharePlan(p: Prepared): Op[] {
       mount("tmpfs", m.host, "tmpfs", NOSUID | NODEV, data);
     } else {
       mount(m.source, m.host, "", BIND | REC);
-      if (m.readonly) readonly(m.host);
+      ops.push(["r", "", m.host, "", BIND | REMOUNT | NODEV | (m.readonly ? RDONLY : 0), ""]);
     }
   }
   return ops;

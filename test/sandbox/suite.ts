@@ -176,6 +176,17 @@ export function sandboxSuite(runtime: Runtime) {
     });
   });
 
+  test("device nodes can be made (for the layer); a disk's cannot be opened", async (ctx) => {
+    // runc's devices cgroup allows Docker's list (null, zero, …) and refuses the rest; the unshare
+    // backend has no cgroup and refuses every node the process makes (nodev mounts).
+    const script = "mknod /tmp/nul c 1 3 && mknod /tmp/disk b 7 0 && echo made; (echo x > /tmp/nul) 2>/dev/null && echo null-ok; (: < /tmp/disk) 2>/dev/null || echo disk-refused";
+    await run(ctx, { args: ["sh", "-c", script] }, async (r, ov) => {
+      assert.is(r.out, runtime === "unshare" ? "made\ndisk-refused\n" : "made\nnull-ok\ndisk-refused\n");
+      assert.ok((await lstat(join(ov.upper, "tmp/nul"))).isCharacterDevice());
+      assert.ok((await lstat(join(ov.upper, "tmp/disk"))).isBlockDevice());
+    });
+  });
+
   test("stdin is empty (a read gets end of file at once)", async (ctx) => {
     await run(ctx, { args: ["sh", "-c", "cat; echo ok"], timeoutMs: 5000 }, (r) => assert.is(r.out, "ok\n"));
   });
