@@ -4,3 +4,5 @@ export { cacheKey, isCacheKey, KEY_FORMAT } from "./key.js";
 export { openCache } from "./record-store.js";
 export { CacheError } from "./errors.js";
 export { acquireCacheMount, cacheMountDir, listCacheMounts, removeCacheMounts, safeMountId, type AcquireCacheMountOptions, type CacheMount, type CacheMountSharing, type StoredCacheMount } from "./mounts.js";
+export { prune, type PruneOptions, type PruneResult } from "./prune.js";
+export { du, type DiskUsage } from "./du.js";

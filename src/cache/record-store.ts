@@ -178,3 +178,31 @@ function countDiffering(a: CacheInputs, b: CacheInputs): number {
   for (const name of names) if (!sameField(a.fields[name], b.fields[name])) n++;
   return n;
 }
+
+/** Bytes of each key's record files (the record and its sidecar). */
+export async function recordFileBytes(root: string): Promise<Map<string, number>> {
+  const layout = cacheLayout(root);
+  const bytes = new Map<string, number>();
+  for (const name of await readdir(layout.records).catch(() => [] as string[])) {
+    const match = /^([0-9a-f]{64})(\.files)?\.json$/.exec(name);
+    if (!match) continue;
+    const size = (await stat(join(layout.records, name)).catch(() => undefined))?.size ?? 0;
+    const key = `sha256:${match[1]}`;
+    bytes.set(key, (bytes.get(key) ?? 0) + size);
+  }
+  return bytes;
+}
+
+/** Removes slot pointers whose record is gone, so explanations do not point at nothing. */
+export async function removeDanglingSlots(root: string): Promise<number> {
+  const layout = cacheLayout(root);
+  let removed = 0;
+  for (const name of await readdir(layout.slots).catch(() => [] as string[])) {
+    const path = join(layout.slots, name);
+    const key = (await readFile(path, "utf8").catch(() => "")).trim();
+    if (isCacheKey(key) && (await stat(layout.record(key)).then(() => true, () => false))) continue;
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
+}
