@@ -10,8 +10,6 @@ import { flagSchemas, flagValue, parseFlags, type ParsedFlags } from "./flags.js
 import { parseMount } from "./mounts.js";
 import { didYouMean } from "./suggest.js";
 import type {
-  ArgInstruction,
-  HealthcheckInstruction,
   InlineFile,
   Instruction,
   InstructionKind,
@@ -52,11 +50,17 @@ export function nodeLocation(node: DockerfileNode, ctx: ParseContext = {}): Sour
   return location;
 }
 
+/** Where a flag is written; on a continuation line, that line (with its text when known). */
 function flagLocation(req: Request, text: string): SourceLocation {
   const index = req.node.flags.indexOf(text);
   const position = index < 0 ? undefined : req.node.flagPositions?.[index];
-  if (position && position.line === req.location.line) return { ...req.location, column: position.column };
-  return locate(req.location, text);
+  if (position === undefined) return locate(req.location, text);
+  if (position.line === req.location.line) return { ...req.location, column: position.column };
+  const at: SourceLocation = { file: req.location.file, line: position.line, column: position.column };
+  if (req.location.endLine !== undefined) at.endLine = req.location.endLine;
+  const lineText = req.ctx.lines?.[position.line - 1]?.replace(/\r$/, "");
+  if (lineText !== undefined) at.lineText = lineText;
+  return at;
 }
 
 /** Whitespace-split words (FROM, EXPOSE, shell-form COPY/ADD/VOLUME), as the parser gave them. */
@@ -177,7 +181,7 @@ const parsers: { [K in InstructionKind]: (req: Request) => Fields<K> } = {
       keepGitDir: flags.bools.get("keep-git-dir") ?? false,
       checksum,
       unpack: flags.bools.get("unpack"),
-    } as AddFields;
+    };
   },
 
   copy(req) {
@@ -188,7 +192,7 @@ const parsers: { [K in InstructionKind]: (req: Request) => Fields<K> } = {
       flagValue(flagSchemas.stageRef, fromText, "from", "COPY", req.location, "define an alias stage (FROM $IMAGE AS src) and use --from=src");
       from = (req.ctx.resolveFrom ?? ((ref: string) => ({ kind: "image", ref }) as const))(fromText, flagLocation(req, flags.texts.get("from") as string));
     }
-    return { ...copyLike(req, flags), from } as CopyFields;
+    return { ...copyLike(req, flags), from };
   },
 
   volume(req) {
@@ -218,7 +222,7 @@ const parsers: { [K in InstructionKind]: (req: Request) => Fields<K> } = {
       if (name === "") req.fail("DOCKERFILE_ARGUMENTS", "ARG names can not be blank");
       return { name, default: eq < 0 ? undefined : word.slice(eq + 1) };
     });
-    return { args, resolved: [] } satisfies Omit<ArgInstruction, "location" | "node" | "escape" | "expanded" | "argsInScope" | "kind">;
+    return { args, resolved: [] };
   },
 
   onbuild(req) {
@@ -265,7 +269,7 @@ const parsers: { [K in InstructionKind]: (req: Request) => Fields<K> } = {
     duration("start-interval", "startInterval");
     const retries = flags.strings.get("retries");
     if (retries !== undefined) result.retries = flagValue(flagSchemas.retries, retries, "retries", "HEALTHCHECK", flagLocation(req, flags.texts.get("retries") as string));
-    return result satisfies Omit<HealthcheckInstruction, "location" | "node" | "escape" | "expanded" | "argsInScope" | "kind">;
+    return result;
   },
 
   shell(req) {
@@ -276,10 +280,7 @@ const parsers: { [K in InstructionKind]: (req: Request) => Fields<K> } = {
   },
 };
 
-type AddFields = Fields<"add">;
-type CopyFields = Fields<"copy">;
-
-function copyLike(req: Request, flags: ParsedFlags) {
+function copyLike(req: Request, flags: ParsedFlags): Omit<Fields<"copy">, "from"> {
   const args = words(req.node);
   if (args.length < 2) {
     req.fail(

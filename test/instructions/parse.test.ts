@@ -245,6 +245,8 @@ instructions("locations point at the keyword, and errors at the flag", () => {
   assert.equal(run?.location, { file: "Dockerfile", line: 2, column: 3, endLine: 3, lineText: "  RUN \\" });
   const err = fails(() => parseAll("FROM a\nCOPY --chown=1:1 --chmod=8 a b"), "DOCKERFILE_FLAG_VALUE");
   assert.equal([err.location.line, err.location.column], [2, 18]);
+  const continued = fails(() => parseAll("FROM a\nRUN --network=none \\\n    --mount=type=cache true"), "DOCKERFILE_BAD_MOUNT");
+  assert.equal([continued.location.line, continued.location.column, continued.location.lineText], [3, 13, "    --mount=type=cache true"]);
 });
 
 instructions("the escape directive is carried for expansion", () => {
