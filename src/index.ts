@@ -52,3 +52,5 @@ export {
   MediaType,
 } from "./layers/index.js";
 export type { Store, ImageConfig, ContainerConfig, OciManifest, OciIndex, Descriptor, LocalImage, ResolvedImage, GcOptions, GcResult, ImportedImage } from "./layers/index.js";
+export { runInSandbox, detectRuntime, cleanupStaleSandboxes, SandboxSpecError, SandboxSetupError, SandboxTimeoutError } from "./sandbox/index.js";
+export type { Runtime, SandboxMount, SandboxUser, RunSpec, RunResult, RunOptions } from "./sandbox/index.js";
