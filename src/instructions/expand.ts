@@ -6,7 +6,7 @@
  * ONBUILD triggers (they run in a child build), COPY --from and mount `from` (stage references).
  * FROM is expanded by createBuildPlan with the meta ARGs only.
  */
-import { errorAt } from "./errors.js";
+import { errorAt, locate } from "./errors.js";
 import { flagSchemas, flagValue } from "./flags.js";
 import { processWord, ShellWordError, toDockerfileError, type Env, type LexOptions } from "./lex.js";
 import { parseMount } from "./mounts.js";
@@ -53,7 +53,7 @@ export function expandInstructionWithMatches(instr: Instruction, env: Env, optio
       partial = keepUnset && r.unmatched.size > 0;
       return r;
     } catch (err) {
-      if (err instanceof ShellWordError) throw toDockerfileError(err, instr.location);
+      if (err instanceof ShellWordError) throw toDockerfileError(err, locate(instr.location, word));
       throw err;
     }
   };
