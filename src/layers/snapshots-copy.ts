@@ -44,7 +44,8 @@ export async function copySnapshotter(dirs: SnapshotDirs, content: ContentStore)
     return { ...made, from };
   }
 
-  async function prepare(parent: string | null): Promise<ActiveSnapshot> {
+  async function prepare(parent: string | null, opts: { signal?: AbortSignal } = {}): Promise<ActiveSnapshot> {
+    opts.signal?.throwIfAborted();
     const { id, path, from } = await copyOf(parent);
     // Anything whose ctime is later than this was touched after the copy: its content may have changed.
     const since = Date.now();

@@ -75,7 +75,8 @@ export async function overlaySnapshotter(dirs: SnapshotDirs, content: ContentSto
     };
   }
 
-  async function prepare(parent: string | null): Promise<ActiveSnapshot> {
+  async function prepare(parent: string | null, opts: { signal?: AbortSignal } = {}): Promise<ActiveSnapshot> {
+    opts.signal?.throwIfAborted();
     const stack = await stackFor(parent);
     const { id, path } = await allocate(dirs, ["work", "merged"], stack);
     const root = join(path, "merged");

@@ -11,7 +11,8 @@ import { StoreError } from "./store-errors.js";
 
 /**
  * The store on disk (DESIGN.md, "The store on disk"): one root holding the content store, the
- * snapshots and the OCI layout's index.json.
+ * snapshots and the OCI layout's index.json (written with oci-layout by the image functions, when the
+ * first image is tagged).
  */
 export interface Store {
   readonly root: string;

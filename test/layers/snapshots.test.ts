@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { childChainId } from "../../src/layers/digest.js";
 import type { Store } from "../../src/layers/store.js";
 import type { CommittedLayer } from "../../src/layers/snapshots.js";
+import { makeBusyboxRoot } from "../helpers/busybox.js";
 import { describeTree, hasCode, mountsBelow, tarList, tarNames, withStore } from "./snapshots-fixtures.js";
 
 type Layer = Extract<CommittedLayer, { empty: false }>;
@@ -124,6 +125,23 @@ for (const kind of ["overlay", "copy"] as const) {
       assert.ok(tree.some((l) => l.startsWith("mode-only file 10 ") && l.endsWith(" 600 0:0")));
       assert.ok(tree.some((l) => l.startsWith("usr/lib/deep/a.so file 5000 ")));
       assert.equal(mountsBelow(store.root).length, 0);
+    }));
+
+  test("a RUN-like step: busybox runs in the prepared root, and the layer holds exactly what it changed", () =>
+    withStore(open, async (store) => {
+      const base = await commitLayer(store, null, makeBusyboxRoot);
+      const step = await commitLayer(store, base.chainId, async (root) => {
+        execFileSync("chroot", [root, "/bin/sh", "-c", "rm /bin/ls && echo hi > /etc/motd && chmod 600 /etc/group && mkdir -p /app && echo app > /app/main"]);
+      });
+      const listing = tarList(store.content.path(step.digest));
+      const names = listing.map((l) => l.split(/\s+/).slice(5).join(" "));
+      assert.ok(names.includes("bin/.wh.ls"), listing.join("\n"));
+      assert.ok(listing.some((l) => /^-rw------- 0\/0 .* etc\/group$/.test(l)));
+      assert.ok(names.includes("etc/motd") && names.includes("app/main"));
+      assert.not.ok(names.includes("bin/busybox"), "untouched files stay in the base layer");
+      const tree = (await viewTree(store, step.chainId)).map((l) => l.split(" ")[0]);
+      assert.not.ok(tree.includes("bin/ls"));
+      assert.ok(tree.includes("bin/cat") && tree.includes("app/main"));
     }));
 
   test("an unchanged root commits as empty: no blob, the parent's chain", () =>
