@@ -71,10 +71,10 @@ export function sealStubs(stubs: Stubs): void {
  */
 export function removeStubs(stubs: Stubs, upperdir: string | undefined): void {
   const untouched = stubs.parents.filter((p) => String(lstatSync(p.path, { bigint: true, throwIfNoEntry: false })?.mtimeNs) === p.mtimeNsAfter);
-  let allRemoved = true;
-  for (const path of [...stubs.created].reverse()) allRemoved = removeIfEmpty(path) && allRemoved;
+  for (const path of [...stubs.created].reverse()) removeIfEmpty(path);
   for (const p of untouched) utimesSync(p.path, p.atimeMs / 1000, p.mtimeMs / 1000);
-  if (!upperdir || !allRemoved || untouched.length !== stubs.parents.length) return;
+  if (!upperdir) return;
+  // Each candidate on its own: empty and as it was before (a directory the process changed kept its new mtime).
   for (const c of stubs.copiedUp) {
     const path = join(upperdir, c.rel);
     const st = lstatSync(path, { throwIfNoEntry: false });
@@ -85,17 +85,8 @@ export function removeStubs(stubs: Stubs, upperdir: string | undefined): void {
   }
 }
 
-function removeIfEmpty(path: string): boolean {
+function removeIfEmpty(path: string): void {
   const st = lstatSync(path, { throwIfNoEntry: false });
-  if (!st) return true;
-  if (st.isDirectory()) {
-    if (readdirSync(path).length > 0) return false;
-    rmdirSync(path);
-    return true;
-  }
-  if (st.isFile() && st.size === 0) {
-    unlinkSync(path);
-    return true;
-  }
-  return false;
+  if (st?.isDirectory() && readdirSync(path).length === 0) rmdirSync(path);
+  else if (st?.isFile() && st.size === 0) unlinkSync(path);
 }

@@ -174,6 +174,10 @@ export function sandboxSuite(runtime: Runtime) {
     await run(ctx, { args: ["sh", "-c", "touch /etc/tmpfile && rm /etc/tmpfile"] }, async (_r, ov) => {
       assert.equal(await tree(ov.upper), ["etc"], "the directory changed (mtime), as Docker would record it");
     });
+    const mounts = [{ type: "tmpfs" as const, target: "/root/.cache/tool" }];
+    await run(ctx, { args: ["sh", "-c", "echo x > /etc/added"], mounts }, async (_r, ov) => {
+      assert.equal(await tree(ov.upper), ["etc", "etc/added"], "/root, copied up only for the stub, is still pruned");
+    });
   });
 
   test("device nodes can be made (for the layer); a disk's cannot be opened", async (ctx) => {
