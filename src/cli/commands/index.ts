@@ -8,6 +8,8 @@ import { loadCommand } from "./load.js";
 import { rmiCommand } from "./rmi.js";
 import { saveCommand } from "./save.js";
 import { tagCommand } from "./tag.js";
+import { pruneCommand } from "./prune.js";
+import { duCommand } from "./du.js";
 
 /** Every subcommand, in the order `build-image --help` lists them. Add a command: one file, one line. */
-export const commands: Command[] = [buildCommand, lintCommand, runCommand, imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand];
+export const commands: Command[] = [buildCommand, lintCommand, runCommand, imagesCommand, tagCommand, rmiCommand, saveCommand, loadCommand, importCommand, pruneCommand, duCommand];
