@@ -54,3 +54,5 @@ export {
 export type { Store, ImageConfig, ContainerConfig, OciManifest, OciIndex, Descriptor, LocalImage, ResolvedImage, GcOptions, GcResult, ImportedImage } from "./layers/index.js";
 export { runInSandbox, detectRuntime, cleanupStaleSandboxes, SandboxSpecError, SandboxSetupError, SandboxTimeoutError } from "./sandbox/index.js";
 export type { Runtime, SandboxMount, SandboxUser, RunSpec, RunResult, RunOptions } from "./sandbox/index.js";
+export { openCache, cacheKey, prune, du, acquireCacheMount, cacheMountDir, CacheError } from "./cache/index.js";
+export type { Cache, CacheInputs, CacheRecord, CacheResult, CacheMount, CacheMountSharing, PruneOptions, PruneResult, DiskUsage } from "./cache/index.js";
