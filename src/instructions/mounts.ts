@@ -78,14 +78,14 @@ const size = z.string().transform((s, ctx) => {
 const fileInfo = { mode: octal.optional(), uid: id.optional(), gid: id.optional() };
 const text = z.string();
 
+// readonly/readwrite are read before the schemas (both set one flag); the schemas hold every other key.
 const mountSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("bind"), target: text.optional(), source: text.optional(), from: text.optional(), readonly: boolText.optional() }),
+  z.strictObject({ type: z.literal("bind"), target: text.optional(), source: text.optional(), from: text.optional() }),
   z.strictObject({
     type: z.literal("cache"),
     target: text.optional(),
     source: text.optional(),
     from: text.optional(),
-    readonly: boolText.optional(),
     id: text.optional(),
     sharing: z
       .string()
@@ -95,15 +95,12 @@ const mountSchema = z.discriminatedUnion("type", [
     ...fileInfo,
   }),
   z.strictObject({ type: z.literal("tmpfs"), target: text.optional(), size: size.optional() }),
-  z.strictObject({ type: z.literal("secret"), target: text.optional(), id: text.optional(), source: text.optional(), env: text.optional(), required: boolText.optional(), readonly: boolText.optional(), ...fileInfo }),
-  z.strictObject({ type: z.literal("ssh"), target: text.optional(), id: text.optional(), required: boolText.optional(), readonly: boolText.optional(), ...fileInfo }),
+  z.strictObject({ type: z.literal("secret"), target: text.optional(), id: text.optional(), source: text.optional(), env: text.optional(), required: boolText.optional(), ...fileInfo }),
+  z.strictObject({ type: z.literal("ssh"), target: text.optional(), id: text.optional(), required: boolText.optional(), ...fileInfo }),
 ]);
 
 const TYPES = ["bind", "cache", "tmpfs", "secret", "ssh"];
 
-/**
- * One `--mount` value as a typed Mount; `resolveFrom` turns `from=` into a stage or an image.
- */
 export interface MountParseOptions {
   /** Parse time: values holding `$` are checked only after expansion. */
   deferVariables?: boolean;
@@ -111,6 +108,7 @@ export interface MountParseOptions {
   expand?: (value: string) => { value: string; complete: boolean };
 }
 
+/** One `--mount` value as a typed Mount; `resolveFrom` turns `from=` into a stage or an image. */
 export function parseMount(spec: string, location: SourceLocation, resolveFrom: (name: string) => SourceRef, options: MountParseOptions = {}): Mount {
   const at = locate(location, spec);
   const fail = (message: string, hint?: string) => errorAt(at, "DOCKERFILE_BAD_MOUNT", `RUN --mount=${spec}: ${message}`, hint);
