@@ -31,8 +31,8 @@ export interface ExpandResult {
 }
 
 /**
- * `instr` with every word Docker expands replaced by its expansion with `env` (the base image's ENV,
- * then the stage's ENV and ARGs in order; see `applyToEnv`). Values are validated after expansion
+ * `instr` with every word Docker expands replaced by its expansion with `env` (for a planned
+ * instruction: `envForStep(configEnv, instr)`). Values are validated after expansion
  * (`--chown`, `--chmod`, ports, signals, mounts). Throws DockerfileError at the instruction.
  */
 export function expandInstruction(instr: Instruction, env: Env, options: InstructionExpandOptions = {}): Instruction {

@@ -56,8 +56,8 @@ export interface Stage {
   /**
    * Everything after FROM, typed and validated, words as written, each with `argsInScope`; ARG
    * instructions carry their `resolved` values. The solver expands each one at dispatch time with
-   * `expandInstruction(instr, env)`, where env = the base image's config Env, then this stage's
-   * ENV and ARG values in order (`applyToEnv` computes it step by step).
+   * `expandInstruction(instr, envForStep(configEnv, instr))`, configEnv being the image config's
+   * Env at that point (base image ENV, then this stage's ENV); RUN runs with that same env.
    */
   instructions: Instruction[];
   location: SourceLocation;
