@@ -9,8 +9,8 @@ const KIND_NAME: Record<CacheInputs["kind"], string> = { from: "FROM", run: "RUN
 const FIELD_ORDER: Record<CacheInputs["kind"], string[]> = {
   from: ["digest", "platform"],
   run: ["args", "env", "command", "shell", "user", "workdir", "network", "mounts", "security"],
-  copy: ["paths", "sources", "from", "dest", "chown", "chmod", "link", "parents", "exclude"],
-  add: ["paths", "sources", "checksum", "dest", "chown", "chmod", "link", "keepGitDir", "unpack", "exclude"],
+  copy: ["paths", "sources", "heredocs", "from", "dest", "workdir", "chown", "chmod", "link", "parents", "exclude"],
+  add: ["paths", "sources", "urls", "heredocs", "checksum", "dest", "workdir", "chown", "chmod", "link", "keepGitDir", "unpack", "exclude"],
   workdir: ["path"],
   meta: ["instruction"],
 };
@@ -33,25 +33,34 @@ const FIELD_WORDS: Record<string, string> = {
   mounts: "--mount",
   security: "--security",
   network: "network",
+  urls: "downloaded content",
+  heredocs: "heredoc",
 };
 
 /**
- * Why `now` misses against `old`, a record of the same step with the same parent: the first input that
- * differs, in the order of FIELD_ORDER, in words a user understands.
+ * Inputs a step takes from the steps before it (ENV, ARG, USER, WORKDIR, SHELL): when the parent changed
+ * because of one of them, naming it says more than "parent step changed".
  */
-export function explainDifference(old: CacheRecord, now: CacheInputs): string {
+const INHERITED_FIELDS = ["args", "env", "user", "workdir", "shell"];
+
+/**
+ * Why `now` misses against `old`, a record of the same step: the first input that differs, in the order of
+ * FIELD_ORDER, in words a user understands. With `parentChanged`, only inherited inputs are named (else
+ * "parent step changed").
+ */
+export function explainDifference(old: CacheRecord, now: CacheInputs, parentChanged = false): string {
   if (old.inputs.kind !== now.kind) return `instruction changed (${KIND_NAME[old.inputs.kind] || "metadata"} → ${KIND_NAME[now.kind] || "metadata"})`;
   const prefix = stepPrefix(now);
   const known = FIELD_ORDER[now.kind];
   const rest = [...new Set([...Object.keys(old.inputs.fields), ...Object.keys(now.fields)])].filter((n) => !known.includes(n)).sort();
-  for (const name of [...known, ...rest]) {
+  for (const name of parentChanged ? INHERITED_FIELDS : [...known, ...rest]) {
     if (EXPLAIN_ONLY_FIELDS.has(name)) continue;
     const before = old.inputs.fields[name];
     const after = now.fields[name];
     if (sameField(before, after)) continue;
     return describeField(now, prefix, name, before, after, old.inputs.fields.files, now.fields.files);
   }
-  return "the cached result is no longer in the store";
+  return parentChanged ? "parent step changed" : "the cached result is no longer in the store";
 }
 
 /** `RUN`, `COPY src/`, `ENV`: how the explanation names the step. */

@@ -87,8 +87,7 @@ export async function openCache(root: string): Promise<Cache> {
     try {
       const last = await lastForSlot(slot);
       if (last) {
-        if (last.parent !== parent) return "parent step changed";
-        return explainDifference(await withSidecar(last), inputs);
+        return explainDifference(await withSidecar(last), inputs, last.parent !== parent);
       }
       const sibling = await closestSibling(parent, inputs);
       return sibling ? explainDifference(sibling, inputs) : FIRST_BUILD;

@@ -38,9 +38,15 @@ test("first build of a step", () =>
     assert.is(await cache.explainMiss(SLOT, BASE, run()), "no cache record (first build of this step)");
   }));
 
-test("parent step changed", () =>
+test("parent step changed; or, when the parent changed through an inherited input, that input", () =>
   withCache(async (cache) => {
-    assert.is(await explain(cache, run(), run(), [BASE, digest("b")]), "parent step changed");
+    const other: [string, string] = [BASE, digest("b")];
+    assert.is(await explain(cache, run(), run(), other), "parent step changed");
+    assert.is(await explain(cache, run(), run({ command: "make all" }), other), "parent step changed", "the command is not inherited");
+    assert.is(await explain(cache, run(), run({ env: { PATH: "/usr/bin" } }), other), "ENV PATH changed");
+    assert.is(await explain(cache, run(), run({ args: { VERSION: "2" } }), other), "RUN: build arg VERSION changed");
+    assert.is(await explain(cache, run(), run({ user: "app" }), other), "RUN: user changed (none → app)");
+    assert.is(await explain(cache, copy(), copy({ workdir: "/srv" }), other), "COPY src/: working directory changed (none → /srv)");
   }));
 
 test("RUN: command, build arg, env, user, workdir, network, shell, mounts", () =>
@@ -78,6 +84,8 @@ test("COPY: without per-file digests, says the sources changed; flags and destin
     assert.is(await explain(cache, copy(), copy({ link: "true" })), "COPY src/: --link changed (false → true)");
     assert.is(await explain(cache, copy(), copy({ exclude: ["*.md"] })), "COPY src/: --exclude changed (none → *.md)");
     assert.is(await explain(cache, copy(), copy({ paths: ["lib/"] })), "COPY lib/: sources changed (src/ → lib/)");
+    const { paths: _paths, ...unnamed } = copy().fields;
+    assert.is(await explain(cache, { kind: "copy", fields: unnamed }, { kind: "copy", fields: { ...unnamed, heredocs: ["a.sh:echo hi"] } }), "COPY: heredoc changed (none → a.sh:echo hi)");
   }));
 
 test("ADD, FROM, WORKDIR and metadata instructions", () =>
