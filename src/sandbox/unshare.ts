@@ -24,10 +24,10 @@ import type { RunSpec } from "./types.js";
 // mount(2) flags.
 const RDONLY = 1, NOSUID = 2, NODEV = 4, NOEXEC = 8, REMOUNT = 32, BIND = 4096, REC = 16384, STRICTATIME = 1 << 24;
 
-/** unshare, mount, umount2, pivot_root, prctl, setgroups, setresuid, setresgid. */
+/** unshare, mount, umount2, pivot_root, prctl, setgroups, setresuid, setresgid, close_range. */
 const SYSCALLS: Record<string, number[]> = {
-  x64: [272, 165, 166, 155, 157, 116, 117, 119],
-  arm64: [97, 40, 39, 41, 167, 159, 147, 149],
+  x64: [272, 165, 166, 155, 157, 116, 117, 119, 436],
+  arm64: [97, 40, 39, 41, 167, 159, 147, 149, 436],
 };
 // CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID, and CLONE_NEWNET.
 const NAMESPACES = 0x20000 | 0x4000000 | 0x8000000 | 0x20000000;
@@ -39,8 +39,9 @@ type Op = [string, string, string, string, number, string];
 // Ops: m = mount(a, b, c, flags, data); r = remount b with flags; d = mkdir b (mode flags);
 // f = create empty file b; l = symlink a at b; k = mask b (tmpfs on a dir, /dev/null on a file; skip if
 // missing); o = make b read-only (skip if missing). Errors go to fd 3 and exit 125; "R" on fd 3 = ready.
+// The target inherits only fds 0-2: everything else is closed (close_range) before the setup.
 const SETUP = String.raw`
-my ($n_unshare,$n_mount,$n_umount,$n_pivot,$n_prctl,$n_groups,$n_uid,$n_gid,$parent,$ns,$root,$cwd,$uid,$gid,$groups,$caps,$host,$lo,$nops)=splice(@ARGV,0,19);
+my ($n_unshare,$n_mount,$n_umount,$n_pivot,$n_prctl,$n_groups,$n_uid,$n_gid,$n_close,$parent,$ns,$root,$cwd,$uid,$gid,$groups,$caps,$host,$lo,$nops)=splice(@ARGV,0,20);
 open(my $st,'>&=',3) or exit 125;
 sub fail { print $st "$_[0]: $!"; close $st; exit 125 }
 sub mnt { my ($s,$t,$y,$f,$d)=@_; syscall($n_mount+0,$s,$t,$y,$f+0,$d)==0 or fail("mount $y on $t") }
@@ -54,6 +55,7 @@ if ($pid) {
   exit($s >> 8);
 }
 syscall($n_prctl+0,1,9,0,0,0)==0 or fail('PR_SET_PDEATHSIG');
+syscall($n_close+0,4,4294967295,0)==0 or fail('close inherited files');
 mnt('none','/','',16384|262144,'');
 umask 022;
 for (1..$nops) {

@@ -191,8 +191,9 @@ export function sandboxSuite(runtime: Runtime) {
     });
   });
 
-  test("stdin is empty (a read gets end of file at once)", async (ctx) => {
-    await run(ctx, { args: ["sh", "-c", "cat; echo ok"], timeoutMs: 5000 }, (r) => assert.is(r.out, "ok\n"));
+  test("stdin is empty (a read gets end of file at once); only fds 0-2 are inherited", async (ctx) => {
+    // fd 3 is ls's own handle on the directory it lists.
+    await run(ctx, { args: ["sh", "-c", "cat; echo ok; exec ls /proc/self/fd"], timeoutMs: 5000 }, (r) => assert.is(r.out, "ok\n0\n1\n2\n3\n"));
   });
 
   test("bind mounts: read-only refuses writes, rw writes through; no stub left", async (ctx) => {
