@@ -70,9 +70,11 @@ export async function runOci(runtime: OciRuntime, p: Prepared, spec: RunSpec, id
     const exit = await supervise(child, spec, () => killUntilGone(binary, root, id, child));
     const failure = exit.exitCode !== 0 ? await runtimeError(log) : undefined;
     if (failure !== undefined) {
-      if (/executable file not found|no such file or directory/.test(failure) && /exec/.test(failure)) {
+      // A command that cannot be run is the step's failure, with the shell's codes (127, 126), not ours.
+      const code = /exec/.test(failure) ? (/executable file not found|no such file or directory/.test(failure) ? 127 : /permission denied/.test(failure) ? 126 : 0) : 0;
+      if (code) {
         spec.onStderr?.(Buffer.from(`${failure}\n`));
-        return { exitCode: 127 };
+        return { exitCode: code };
       }
       throw new SandboxSetupError(`${runtime} could not run the container: ${failure}`, `check '${runtime} --version' works, or use --runtime unshare`);
     }

@@ -86,7 +86,7 @@ my $ne=shift @ARGV; %ENV=();
 for (1..$ne) { my $kv=shift @ARGV; my $i=index($kv,'='); $ENV{substr($kv,0,$i)}=substr($kv,$i+1) }
 print $st 'R'; close $st;
 exec { $ARGV[0] } @ARGV;
-print STDERR "exec $ARGV[0]: $!\n"; exit 127;
+print STDERR "exec $ARGV[0]: $!\n"; exit($!==13 ? 126 : 127);
 `;
 
 export function unsharePlan(p: Prepared): Op[] {

@@ -73,12 +73,16 @@ export function sandboxSuite(runtime: Runtime) {
     });
   });
 
-  test("exit codes come back; a missing command is 127", async (ctx) => {
+  test("exit codes come back; a missing command is 127, a non-executable one 126", async (ctx) => {
     await run(ctx, { args: ["sh", "-c", "exit 3"] }, (r) => assert.is(r.exitCode, 3));
     await run(ctx, { args: ["false"] }, (r) => assert.is(r.exitCode, 1));
     await run(ctx, { args: ["no-such-command"] }, (r) => {
       assert.is(r.exitCode, 127);
       assert.match(r.err, /no-such-command/);
+    });
+    await run(ctx, { args: ["/etc/passwd"] }, (r) => {
+      assert.is(r.exitCode, 126);
+      assert.match(r.err, /passwd/);
     });
   });
 
