@@ -119,7 +119,7 @@ export function withAuth(next: Dispatch, options: AuthOptions): Dispatch {
     challenges.set(req.registry, { scheme: challenge.scheme, params });
     // Only a token that was sent and refused is stale; one fetched meanwhile by a parallel request is good.
     const value = await authorization(req, challenge, known !== undefined);
-    if (!value) return first;
+    if (!value || req.once) return first;
     discard(first);
     return send(req, value);
   };

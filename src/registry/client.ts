@@ -22,7 +22,7 @@ export interface RegistryClientOptions extends CredentialSources {
   /** Cancels everything the client does. */
   signal?: AbortSignal;
   retry?: RetryOptions;
-  /** Blobs up to this size are uploaded in one PUT, larger ones in PATCH chunks of it. Default 16 MiB. */
+  /** Blobs up to this size are uploaded in one PUT, larger ones in PATCH chunks of it. Default 64 MiB. */
   chunkSize?: number;
 }
 
@@ -75,7 +75,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     emit,
     hasCredentials: async (registry) => (await credentialsFor(registry)) !== undefined,
     retry,
-    chunkSize: options.chunkSize ?? 16 * 1024 * 1024,
+    chunkSize: options.chunkSize ?? 64 * 1024 * 1024,
     signal: options.signal,
   };
 

@@ -13,6 +13,8 @@ export interface RegistryRequest {
   headers?: Record<string, string>;
   /** Opens the body; called again for each retry, so a stream body can be sent more than once. */
   body?: () => Buffer | Readable;
+  /** The body can be opened only once (a slice of a stream): not retried, not re-sent after a 401. */
+  once?: boolean;
   /** Token scopes the request needs, e.g. `repository:app:pull,push`. */
   scopes?: string[];
   /** For error messages only. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { combineSignals, digestOf, expect, pushScope, splitDigest, type ClientContext } from "./context.js";
 import { discard, header, type RegistryResponse } from "./dispatch.js";
@@ -69,47 +69,71 @@ export async function hasBlob(ctx: ClientContext, ref: ImageReference, digest: s
   return res.status === 200;
 }
 
-// Chunked upload (PATCH with Content-Range, then PUT ?digest=): memory holds one chunk, whatever the size.
+function localBlobDamaged(ref: ImageReference, blob: BlobSource, detail: string): RegistryError {
+  return new RegistryError("REGISTRY_DIGEST_MISMATCH", `local blob ${blob.digest} ${detail}; it was not pushed`, {
+    registry: ref.registry,
+    repository: ref.repository,
+    hint: "the local store holds a damaged blob; remove it and build again",
+  });
+}
+
+/**
+ * Chunked upload: PATCHes with Content-Range, each streaming the next chunkSize bytes of one source
+ * stream (nothing buffered, nothing copied), then PUT ?digest=. A chunk cannot be sent twice, so a
+ * failed one is not retried here: pushBlob starts the blob again.
+ */
 async function uploadChunked(ctx: ClientContext, ref: ImageReference, blob: BlobSource, start: string, signal: AbortSignal | undefined): Promise<string> {
   const { algorithm } = splitDigest(blob.digest);
   const hash = createHash(algorithm);
-  let location = start;
-  let offset = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const send = async (chunk: Buffer): Promise<void> => {
-    const res = await expect(ctx, ref, `upload of blob ${blob.digest}`, [202], {
-      method: "PATCH",
-      path: location,
-      headers: { "content-type": octets, "content-length": String(chunk.length), "content-range": `${offset}-${offset + chunk.length - 1}` },
-      body: () => chunk,
-      scopes: [pushScope(ref)],
-      signal,
-    });
-    location = uploadLocation(res, ref);
-    offset += chunk.length;
-    ctx.emit({ type: "blob-progress", repository: ref.repository, digest: blob.digest, bytes: offset, size: blob.size });
-  };
-  for await (const piece of blob.open()) {
-    hash.update(piece as Buffer);
-    pending.push(piece as Buffer);
-    pendingBytes += (piece as Buffer).length;
-    while (pendingBytes >= ctx.chunkSize) {
-      const all = Buffer.concat(pending);
-      pending = [all.subarray(ctx.chunkSize)];
-      pendingBytes = all.length - ctx.chunkSize;
-      await send(all.subarray(0, ctx.chunkSize));
+  const source = blob.open();
+  const pieces = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let leftover: Buffer | undefined;
+  async function* slice(length: number): AsyncGenerator<Buffer> {
+    for (let remaining = length; remaining > 0; ) {
+      let piece = leftover;
+      leftover = undefined;
+      if (!piece) {
+        const next = await pieces.next();
+        if (next.done) throw localBlobDamaged(ref, blob, `ended before its ${blob.size} bytes`);
+        piece = next.value;
+      }
+      if (piece.length > remaining) {
+        leftover = piece.subarray(remaining);
+        piece = piece.subarray(0, remaining);
+      }
+      hash.update(piece);
+      remaining -= piece.length;
+      yield piece;
     }
   }
-  if (pendingBytes > 0) await send(Buffer.concat(pending));
-  const actual = `${algorithm}:${hash.digest("hex")}`;
-  if (actual !== blob.digest || offset !== blob.size) {
-    throw new RegistryError("REGISTRY_DIGEST_MISMATCH", `local blob ${blob.digest} has digest ${actual} and ${offset} bytes (expected ${blob.size}); it was not pushed`, {
-      registry: ref.registry,
-      repository: ref.repository,
-      hint: "the local store holds a damaged blob; remove it and build again",
-    });
+  let location = start;
+  try {
+    for (let offset = 0; offset < blob.size; ) {
+      const length = Math.min(ctx.chunkSize, blob.size - offset);
+      let opened = false;
+      const res = await expect(ctx, ref, `upload of blob ${blob.digest}`, [202], {
+        method: "PATCH",
+        path: location,
+        headers: { "content-type": octets, "content-length": String(length), "content-range": `${offset}-${offset + length - 1}` },
+        body: () => {
+          if (opened) throw localBlobDamaged(ref, blob, "chunk was asked for twice");
+          opened = true;
+          return Readable.from(slice(length), { objectMode: false });
+        },
+        once: true,
+        scopes: [pushScope(ref)],
+        signal,
+      });
+      location = uploadLocation(res, ref);
+      offset += length;
+      ctx.emit({ type: "blob-progress", repository: ref.repository, digest: blob.digest, bytes: offset, size: blob.size });
+    }
+    if (leftover?.length || !(await pieces.next()).done) throw localBlobDamaged(ref, blob, `is longer than ${blob.size} bytes`);
+  } finally {
+    source.destroy();
   }
+  const actual = `${algorithm}:${hash.digest("hex")}`;
+  if (actual !== blob.digest) throw localBlobDamaged(ref, blob, `has digest ${actual}`);
   return location;
 }
 
@@ -160,7 +184,7 @@ export async function pushBlob(ctx: ClientContext, ref: ImageReference, blob: Bl
       await upload(ctx, ref, blob, location, signal);
       return event("pushed");
     } catch (err) {
-      const sessionLost = isRegistryError(err) && (err.retriable || [400, 404, 416].includes(err.status ?? 0));
+      const sessionLost = isRegistryError(err) && (err.retriable || [400, 401, 404, 416].includes(err.status ?? 0));
       if (!sessionLost || attempt >= restarts || signal?.aborted) throw err;
       const delay = backoff(attempt, ctx.retry);
       ctx.emit({ type: "retry", registry: ref.registry, method: "POST", attempt: attempt + 1, delayMs: Math.round(delay), reason: `upload of blob ${blob.digest} broke off (${(err as Error).message}); starting it again` });

@@ -34,13 +34,13 @@ export function withRetry(next: Dispatch, options: RetryOptions = {}, onEvent?: 
       let delay = backoff(attempt, options);
       try {
         const res = await next(req);
-        if ((res.status < 500 && res.status !== 429) || attempt >= retries) return res;
+        if ((res.status < 500 && res.status !== 429) || attempt >= retries || req.once) return res;
         discard(res);
         reason = `HTTP ${res.status}`;
         const after = retryAfterMs(header(res, "retry-after"));
         if (after !== undefined) delay = Math.min(options.maxDelayMs ?? 10_000, after);
       } catch (err) {
-        if (!isRegistryError(err) || !err.retriable || attempt >= retries || req.signal?.aborted) throw err;
+        if (!isRegistryError(err) || !err.retriable || attempt >= retries || req.once || req.signal?.aborted) throw err;
         reason = (err.cause as { code?: string } | undefined)?.code ?? "connection failed";
       }
       onEvent?.({ type: "retry", registry: req.registry, method: req.method, attempt: attempt + 1, delayMs: Math.round(delay), reason });
