@@ -115,12 +115,14 @@ async function main(): Promise<void> {
     const tarBytes = Number(execFileSync("sh", ["-c", `tar -c -C ${tree} . | wc -c`], { encoding: "utf8" }).trim());
 
     const rows: { name: string; ms: number; rssMB: number; outBytes?: number }[] = [];
+    execFileSync("sync");
     const gzipRun = timed("sh", ["-c", `tar -c -C ${tree} . | gzip | tee ${work}/gnu.tgz | sha256sum`]);
     rows.push({ name: "tar | gzip | sha256sum", ms: gzipRun.ms, rssMB: gzipRun.rssMB, outBytes: sizeOf(`${work}/gnu.tgz`) });
     const pigzRun = timed("sh", ["-c", `tar -c -C ${tree} . | pigz | tee ${work}/pigz.tgz | sha256sum`]);
     rows.push({ name: "tar | pigz | sha256sum", ms: pigzRun.ms, rssMB: pigzRun.rssMB, outBytes: sizeOf(`${work}/pigz.tgz`) });
 
     const store = join(work, "store");
+    execFileSync("sync");
     const pack = ours("pack", tree, store);
     const digest = String(pack.result.blob);
     rows.push({ name: "build-image diff→tar→gzip→store (diffId+digest)", ms: pack.ms, rssMB: pack.rssMB, outBytes: Number(pack.result.size) });
@@ -129,12 +131,15 @@ async function main(): Promise<void> {
     for (const [name, tool] of [["gzip -dc | tar -x", "gzip"], ["pigz -dc | tar -x", "pigz"]] as const) {
       const out = join(work, `x-${tool}`);
       mkdirSync(out);
+      execFileSync("sync");
       const r = timed("sh", ["-c", `${tool} -dc ${work}/pigz.tgz | tar -x -C ${out}`]);
       applyRows.push({ name, ms: r.ms, rssMB: r.rssMB });
-      await rm(out, { recursive: true, force: true });
     }
+    // The extracted trees stay until the end: deleting them here would make the filesystem busy freeing
+    // blocks during the next run.
     const target = join(work, "applied");
     mkdirSync(target);
+    execFileSync("sync");
     const apply = ours("apply", store, `${digest} ${target}`);
     applyRows.push({ name: "build-image apply (gunzip, diffId, hardened unpack)", ms: apply.ms, rssMB: apply.rssMB });
     if (apply.result.diffId !== pack.result.diffId) throw new Error("apply gave another diff ID than pack");

@@ -180,8 +180,8 @@ class ApplyState {
     if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(entry.name, parts, base);
     this.ensureParents(entry.name, parts);
     const k = key(parts);
-    const existing = this.lstat(k);
     if (entry.type === "dir") {
+      const existing = this.lstat(k);
       if (!existing?.isDirectory()) {
         if (existing) this.remove(k);
         mkdirSync(this.abs(k));
@@ -192,15 +192,15 @@ class ApplyState {
       this.knownDirs.add(k);
       this.dirTimes.set(k, entry.mtime);
     } else {
-      if (existing) this.remove(k);
       this.nodes.delete(k);
       if (entry.type === "file") await this.writeFile(k, entry, body);
       else if (entry.type === "symlink") {
-        symlinkSync(entry.linkname, this.abs(k));
+        this.replacing(k, () => symlinkSync(entry.linkname, this.abs(k)));
         lchownSync(this.abs(k), entry.uid, entry.gid);
         lutimesSync(this.abs(k), entry.mtime, entry.mtime);
       } else if (entry.type === "hardlink") this.hardlink(entry, k);
       else {
+        if (this.lstat(k)) this.remove(k);
         const type = entry.type === "char" ? "c" : entry.type === "block" ? "b" : "p";
         this.nodes.set(k, { type, major: entry.devmajor, minor: entry.devminor, mode: entry.mode & 0o7777, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
       }
@@ -210,8 +210,23 @@ class ApplyState {
     if (kept.length) this.xattrs.set(k, new Map(kept));
   }
 
+  /**
+   * Creates something at `k` with `make`, which must fail with EEXIST when a name is in the way; then
+   * whatever is there is removed and `make` runs once more. Saves an lstat per entry in the usual case.
+   */
+  private replacing<T>(k: string, make: () => T): T {
+    try {
+      return make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      this.remove(k);
+      return make();
+    }
+  }
+
   private async writeFile(k: string, entry: TarEntry, body: AsyncGenerator<Buffer>): Promise<void> {
-    const fd = openSync(this.abs(k), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const fd = this.replacing(k, () => openSync(this.abs(k), flags, 0o600));
     try {
       for await (const chunk of body) {
         let off = 0;
@@ -237,7 +252,8 @@ class ApplyState {
       }
     }
     if (!this.lstat(t)?.isFile()) throw hardlinkTargetMissing(entry.name, entry.linkname, "is no longer a regular file");
-    linkSync(this.abs(t), this.abs(k));
+    if (t === k) return;
+    this.replacing(k, () => linkSync(this.abs(t), this.abs(k)));
     this.createdFiles.add(k);
   }
 
