@@ -10,11 +10,13 @@ import { openCache } from "../cache/index.js";
 import { openContext } from "../context/index.js";
 import { createBuildPlan, hostPlatform } from "../instructions/index.js";
 import { defaultRoot, formatPlatform, openStore, tagImage, writeImage, type ImageConfig, type OciManifest } from "../layers/index.js";
+import type { RegistryClient } from "../registry/index.js";
 import { cleanupStaleSandboxes } from "../sandbox/index.js";
 import { BuildError } from "./errors.js";
 import { emitter } from "./events.js";
 import { resolveBuildOptions, type BuildOptions, type ResolvedBuildOptions } from "./options.js";
 import { writeOutputs } from "./outputs.js";
+import { pullIntoStore, pushFromStore, registryClient } from "./distribution.js";
 import { solve } from "./solver.js";
 import { imagePlatform } from "./stage-state.js";
 import type { Secret } from "./step.js";
@@ -64,7 +66,8 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
   }
   const dockerfilePath = resolve(contextDir, opts.dockerfile ?? "Dockerfile");
   const text = opts.dockerfileText ?? (await readDockerfile(dockerfilePath, opts.dockerfile));
-  const fileLabel = opts.dockerfileText !== undefined ? "Dockerfile" : relative(process.cwd(), dockerfilePath) || "Dockerfile";
+  const shortPath = relative(process.cwd(), dockerfilePath);
+  const fileLabel = opts.dockerfileText !== undefined ? "Dockerfile" : shortPath.startsWith("..") ? dockerfilePath : shortPath;
   const host = imagePlatform(hostPlatform());
   if (opts.platform !== undefined && opts.platform !== formatPlatform(host) && opts.platform !== `${host.os}/${host.architecture}`) {
     throw new BuildError("BUILD_PLATFORM_UNSUPPORTED", `--platform ${opts.platform}: only this host's platform (${formatPlatform(host)}) can be built`, {
@@ -94,7 +97,14 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
     const created = new Date(opts.sourceDateEpoch !== undefined ? opts.sourceDateEpoch * 1000 : started).toISOString();
     const secrets = await readSecrets(opts, env);
     const slug = `${contextDir}|${dockerfilePath}`;
-    const { state, steps } = await solve(plan, { store, cache, context, options: opts, emit, sandboxDir, secrets, created }, slug);
+    let client: RegistryClient | undefined;
+    const registry = () => (client ??= registryClient({ insecureRegistries: opts.insecureRegistries, env, signal: opts.signal! }, emit));
+    const pull = async (ref: string) => {
+      await pullIntoStore(store, registry(), ref, imagePlatform(plan.platform), opts.signal);
+    };
+    const { state, steps } = await solve(plan, { store, cache, context, options: opts, emit, sandboxDir, secrets, created, pull }, slug).finally(async () => {
+      if (!opts.push) await client?.close();
+    });
 
     const config: ImageConfig = structuredClone(state.config);
     config.created = created;
@@ -103,6 +113,14 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
     const tags: string[] = [];
     for (const tag of opts.tags) tags.push(await tagImage(store, tag, written.manifestDigest));
     await writeOutputs(store, opts.outputs, { manifestDigest: written.manifestDigest, chainId: state.chainId, tags });
+    if (opts.push) {
+      if (tags.length === 0) throw new BuildError("BUILD_PUSH_NO_TAG", "--push needs a name to push to", { hint: "add -t REGISTRY/REPOSITORY:TAG" });
+      try {
+        for (const tag of tags) await pushFromStore(store, registry(), tag, tag, opts.signal);
+      } finally {
+        await client?.close();
+      }
+    }
     return { digest: written.manifestDigest, imageId: written.configDigest, tags, manifest: written.manifest, config, steps, durationMs: Date.now() - started };
   } finally {
     await store.close();

@@ -8,7 +8,7 @@ import { chmod, cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireCacheMount, type CacheInputs } from "../cache/index.js";
 import { resolveInRoot, resolveUserSpec } from "../context/index.js";
-import type { Mount, RunInstruction, SourceRef } from "../instructions/index.js";
+import { envForStep, PROXY_ARGS, type Mount, type RunInstruction, type SourceRef } from "../instructions/index.js";
 import { runInSandbox, type SandboxMount } from "../sandbox/index.js";
 import { BuildError } from "./errors.js";
 import { DEFAULT_SHELL, envRecord, type StageState } from "./stage-state.js";
@@ -36,12 +36,17 @@ export function runArgv(state: StageState, instr: RunInstruction): { argv: strin
   return { argv: [...shell, script] };
 }
 
-/** RUN's environment: image ENV wins over a build arg of the same name, as Docker documents. */
+/**
+ * RUN's environment: the image's ENV with the build args in scope on top, the later definition
+ * winning (BuildKit's rule). `args` are the build args alone: keyed and shown in history, never persisted.
+ * Proxy args reach the process but neither the key nor the history.
+ */
 export function runEnv(state: StageState, instr: RunInstruction): { env: Record<string, string>; args: Record<string, string> } {
   const image = envRecord(state.config);
+  const env = envForStep(image, instr);
   const args: Record<string, string> = {};
-  for (const arg of instr.argsInScope) if (arg.value !== undefined && !(arg.name in image)) args[arg.name] = arg.value;
-  return { env: { ...args, ...image }, args };
+  for (const [name, value] of Object.entries(env)) if (image[name] !== value && !PROXY_ARGS.includes(name)) args[name] = value;
+  return { env, args };
 }
 
 function describeMount(m: Mount): string {

@@ -3,8 +3,7 @@
  * each stage waiting only for the stages it uses; then each stage's steps in order. The first failure
  * aborts every other running step, and nothing is left mounted or running.
  */
-import { parseDockerfile } from "../parser/index.js";
-import { expandInstruction, parseInstruction, type BuildPlan, type Instruction, type ResolvedArg, type Stage } from "../instructions/index.js";
+import { envForStep, expandInstruction, parseOnbuildTriggers, type BuildPlan, type Instruction, type ResolvedArg, type Stage } from "../instructions/index.js";
 import { localImageState } from "./base.js";
 import { applyMeta, historyText, isMetaInstruction, nextWorkdir } from "./dispatch-meta.js";
 import { dispatchCopy } from "./dispatch-copy.js";
@@ -62,10 +61,17 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
   function imageState(ref: string): Promise<{ chainId: string | null; state: StageState }> {
     let found = images.get(ref);
     if (!found) {
-      found = localImageState(base.store, ref, ref, plan.platform, base.options.signal).then((image) => {
+      found = (async () => {
+        let image = base.options.pull ? undefined : await localImageState(base.store, ref, ref, plan.platform, base.options.signal);
+        if (!image) {
+          await base.pull(ref).catch((err: unknown) => {
+            throw baseNotFound(ref, err);
+          });
+          image = await localImageState(base.store, ref, ref, plan.platform, base.options.signal);
+        }
         if (!image) throw baseNotFound(ref);
         return { chainId: image.state.chainId, state: image.state };
-      });
+      })();
       images.set(ref, found);
     }
     return found;
@@ -101,7 +107,7 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
         base.emit({ type: "step-end", id: fromId, durationMs: Date.now() - started, cached: false, error: (err as Error).message });
         throw err;
       }
-      const instructions = [...onbuildInstructions(triggers, stage, plan.file), ...stage.instructions];
+      const instructions = [...onbuildInstructions(plan, stage, triggers), ...stage.instructions];
       for (const [i, raw] of instructions.entries()) {
         throwIfAborted(base.options.signal);
         const id = `${stage.index}/${i + 2}`;
@@ -144,32 +150,23 @@ function fromText(plan: BuildPlan, stage: Stage): string {
   return `FROM ${base}${stage.name ? ` AS ${stage.name}` : ""}`;
 }
 
-function baseNotFound(ref: string): BuildError {
-  return new BuildError("BUILD_BASE_NOT_FOUND", `base image '${ref}' is not in the local store`, {
-    hint: `make it first: 'build-image pull ${ref}', 'build-image load -i FILE', or 'build-image import ROOTFS ${ref}'`,
+function baseNotFound(ref: string, cause?: unknown): BuildError {
+  const why = cause instanceof Error ? `, and pulling it failed: ${cause.message}` : "";
+  return new BuildError("BUILD_BASE_NOT_FOUND", `base image '${ref}' is not in the local store${why}`, {
+    hint: `check the name and the registry, or make it locally: 'build-image load -i FILE' or 'build-image import ROOTFS ${ref}'`,
+    ...(cause !== undefined ? { cause } : {}),
   });
 }
 
-/** ONBUILD triggers of the base image, parsed as instructions of this stage (placed at its FROM line). */
-function onbuildInstructions(triggers: string[], stage: Stage, file: string): Instruction[] {
+/** ONBUILD triggers of the base image, run first, with the ARGs in scope at the stage's start. */
+function onbuildInstructions(plan: BuildPlan, stage: Stage, triggers: string[]): Instruction[] {
+  if (triggers.length === 0) return [];
   const args: ResolvedArg[] = stage.instructions[0]?.argsInScope ?? [];
-  return triggers.map((text) => {
-    const node = parseDockerfile(text).instructions[0];
-    if (!node) throw new BuildError("BUILD_BASE_INVALID", `the base image has an empty ONBUILD trigger`, { location: stage.location });
-    const shifted = { ...node, startLine: stage.location.line, endLine: stage.location.line };
-    return { ...parseInstruction(shifted, { file }), argsInScope: args };
-  });
-}
-
-/** The env words are expanded with: build args in scope, then the image's ENV (which wins, as Docker). */
-function expansionEnv(state: StageState, instr: Instruction): Record<string, string> {
-  const args: Record<string, string> = {};
-  for (const arg of instr.argsInScope) if (arg.value !== undefined) args[arg.name] = arg.value;
-  return { ...args, ...envRecord(state.config) };
+  return parseOnbuildTriggers(plan, stage.index, triggers).map((instr) => ({ ...instr, argsInScope: args }));
 }
 
 async function dispatch(services: BuildServices, state: StageState, step: Step, raw: Instruction): Promise<StepOutcome> {
-  const instr = expandInstruction(raw, expansionEnv(state, raw));
+  const instr = expandInstruction(raw, envForStep(envRecord(state.config), raw));
   const created = services.created;
   switch (instr.kind) {
     case "run": {

@@ -30,6 +30,8 @@ export interface BuildServices {
   imageChain(ref: string): Promise<{ chainId: string | null }>;
   /** Build time for history entries and `created`: SOURCE_DATE_EPOCH when set. */
   created: string;
+  /** Pulls an image the local store lacks (or, with --pull, checks for a newer one) into the store. */
+  pull(ref: string): Promise<void>;
 }
 
 export interface Step {
