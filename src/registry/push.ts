@@ -184,7 +184,7 @@ export async function pushBlob(ctx: ClientContext, ref: ImageReference, blob: Bl
       await upload(ctx, ref, blob, location, signal);
       return event("pushed");
     } catch (err) {
-      const sessionLost = isRegistryError(err) && (err.retriable || [400, 401, 404, 416].includes(err.status ?? 0));
+      const sessionLost = isRegistryError(err) && err.code !== "REGISTRY_DIGEST_MISMATCH" && (err.retriable || [400, 401, 404, 416].includes(err.status ?? 0));
       if (!sessionLost || attempt >= restarts || signal?.aborted) throw err;
       const delay = backoff(attempt, ctx.retry);
       ctx.emit({ type: "retry", registry: ref.registry, method: "POST", attempt: attempt + 1, delayMs: Math.round(delay), reason: `upload of blob ${blob.digest} broke off (${(err as Error).message}); starting it again` });

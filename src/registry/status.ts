@@ -11,13 +11,13 @@ export interface Target {
 }
 
 // The registry's own explanation ({"errors":[{"code","message"}]}); it never echoes credentials.
-async function registryDetail(res: RegistryResponse): Promise<string> {
+async function registryDetail(res: RegistryResponse): Promise<{ code: string | undefined; text: string }> {
   try {
     const body = JSON.parse((await readBody(res, 64 * 1024)).toString("utf8")) as { errors?: { code?: string; message?: string }[] };
     const first = body.errors?.[0];
-    return first ? `: ${[first.code, first.message].filter(Boolean).join(" ")}` : "";
+    return { code: first?.code, text: first ? `: ${[first.code, first.message].filter(Boolean).join(" ")}` : "" };
   } catch {
-    return "";
+    return { code: undefined, text: "" };
   }
 }
 
@@ -29,7 +29,13 @@ export async function statusError(res: RegistryResponse, target: Target): Promis
     discard(res);
     return unauthorized(target, target.hadCredentials);
   }
-  const detail = await registryDetail(res);
+  const { code, text: detail } = await registryDetail(res);
+  if (res.status === 400 && code === "DIGEST_INVALID") {
+    return new RegistryError("REGISTRY_DIGEST_MISMATCH", `registry ${target.registry} found that the bytes sent for ${target.what} of ${name} do not match the digest${detail}`, {
+      ...where,
+      hint: "the local blob is damaged; remove it from the store and build again",
+    });
+  }
   switch (res.status) {
     case 403:
       return new RegistryError("REGISTRY_DENIED", `registry ${target.registry} denied access to ${target.what} of ${name}${detail}`, {

@@ -4,6 +4,7 @@ import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { startRegistryProxy, type Fault } from "../helpers/registry-proxy.js";
 import { makeTestImage, type TestImage } from "../helpers/test-image.js";
@@ -180,6 +181,29 @@ it("an upload cut off midway starts that blob again and completes", async ({ reg
   } finally {
     await chunked.close();
     await done();
+  }
+});
+
+it("a damaged local blob is refused, whether the registry or the client notices", async ({ registry }) => {
+  const events: RegistryEvent[] = [];
+  const client = createRegistryClient({ ...clientOptions(registry, events), chunkSize: 64 * 1024 });
+  try {
+    const claimed = sha256(Buffer.from("what the store says"));
+    const small = Buffer.alloc(1000, 1);
+    const monolithic = await rejects(client.pushBlob(`${registry.host}/faults/damaged`, { digest: claimed, size: small.length, open: () => Readable.from([small]) }));
+    assert.is(monolithic.code, "REGISTRY_DIGEST_MISMATCH");
+    assert.match(monolithic.message, "do not match");
+    const large = randomBytes(200 * 1024);
+    const chunked = await rejects(client.pushBlob(`${registry.host}/faults/damaged`, { digest: claimed, size: large.length, open: () => Readable.from([large]) }));
+    assert.is(chunked.code, "REGISTRY_DIGEST_MISMATCH");
+    assert.match(chunked.message, `local blob ${claimed}`);
+    const short = await rejects(client.pushBlob(`${registry.host}/faults/damaged`, { digest: sha256(large), size: large.length + 10, open: () => Readable.from([large]) }));
+    assert.is(short.code, "REGISTRY_DIGEST_MISMATCH");
+    assert.match(short.message, "ended before");
+    assert.not.ok(events.some((e) => e.type === "retry"), "nothing retried: sending the same bytes again cannot help");
+    assert.not.ok(await client.hasBlob(`${registry.host}/faults/damaged`, claimed));
+  } finally {
+    await client.close();
   }
 });
 
