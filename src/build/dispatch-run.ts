@@ -15,6 +15,8 @@ import { DEFAULT_SHELL, envRecord, type StageState } from "./stage-state.js";
 import { cachedLayerStep, commitResult, type BuildServices, type Step, type StepOutcome } from "./step.js";
 
 const OUTPUT_TAIL_LINES = 20;
+/** Where a RUN heredoc script with a shebang is mounted (a stub the sandbox removes afterwards). */
+const HEREDOC_DIR = "/run/heredoc";
 
 /** argv for a RUN, as BuildKit builds it: a lone heredoc is the script; other heredocs go to the shell. */
 export function runArgv(state: StageState, instr: RunInstruction): { argv: string[]; script?: { name: string; content: string } } {
@@ -27,8 +29,9 @@ export function runArgv(state: StageState, instr: RunInstruction): { argv: strin
   const lone = /^<<-?\s*(["']?)([^"'\s]+)\1\s*$/.exec(line.trim());
   if (files.length === 1 && lone && lone[2] === files[0]!.name) {
     const body = content(files[0]!);
-    // A script with a shebang runs as an executable file, as BuildKit does; otherwise the shell runs it.
-    if (body.startsWith("#!")) return { argv: [`/dev/pipes/${files[0]!.name}`], script: { name: files[0]!.name, content: body } };
+    // A script with a shebang runs as an executable file, as BuildKit does (it uses /dev/pipes/, which our
+    // sandbox keeps for its own devices); otherwise the shell runs it.
+    if (body.startsWith("#!")) return { argv: [`${HEREDOC_DIR}/${files[0]!.name}`], script: { name: files[0]!.name, content: body } };
     return { argv: [...shell, body] };
   }
   // The shell understands heredocs itself: hand it the command line followed by the bodies.
@@ -110,7 +113,7 @@ export async function dispatchRun(services: BuildServices, state: StageState, st
         const dir = await scratchDir(services, cleanups);
         const file = join(dir, script.name);
         await writeFile(file, script.content, { mode: 0o755 });
-        mounts.push({ type: "bind", source: file, target: `/dev/pipes/${script.name}`, readonly: true });
+        mounts.push({ type: "bind", source: file, target: `${HEREDOC_DIR}/${script.name}`, readonly: true });
       }
       const result = await runInSandbox(
         {

@@ -72,7 +72,8 @@ export function sealStubs(stubs: Stubs): void {
 export function removeStubs(stubs: Stubs, upperdir: string | undefined): void {
   const untouched = stubs.parents.filter((p) => String(lstatSync(p.path, { bigint: true, throwIfNoEntry: false })?.mtimeNs) === p.mtimeNsAfter);
   for (const path of [...stubs.created].reverse()) removeIfEmpty(path);
-  for (const p of untouched) utimesSync(p.path, p.atimeMs / 1000, p.mtimeMs / 1000);
+  // A parent that was itself a stub (e.g. /etc of an image without one) is gone by now.
+  for (const p of untouched) if (lstatSync(p.path, { throwIfNoEntry: false })) utimesSync(p.path, p.atimeMs / 1000, p.mtimeMs / 1000);
   if (!upperdir) return;
   // Each candidate on its own: empty and as it was before (a directory the process changed kept its new mtime).
   for (const c of stubs.copiedUp) {

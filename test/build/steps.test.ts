@@ -110,7 +110,7 @@ test("a step that changes nothing makes no layer; a heredoc with a shebang runs 
     assert.is(image.config.rootfs.diff_ids.length, 2, "busybox + the heredoc step");
     const runTrue = image.config.history?.find((h) => h.created_by?.includes("-c true"));
     assert.is(runTrue?.empty_layer, true);
-    assert.is((await stat("/script-out"))?.content, "script /dev/pipes/EOF\n");
+    assert.is((await stat("/script-out"))?.content, "script /run/heredoc/EOF\n");
   });
   assert.is(result.manifest.layers.length, 2);
 });
