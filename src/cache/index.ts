@@ -7,3 +7,4 @@ export { acquireCacheMount, cacheMountDir, listCacheMounts, removeCacheMounts, s
 export { prune, type PruneOptions, type PruneResult } from "./prune.js";
 export { du, type DiskUsage } from "./du.js";
 export { exportCache, importCache, inlineCacheValue, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_FIELD, type ExportCacheOptions, type ExportCacheResult, type ExportedRecord, type ImportCacheOptions, type ImportCacheResult } from "./remote.js";
+export { parseCacheFromSpec, parseCacheToSpec, type CacheFromSpec, type CacheToSpec } from "./spec.js";
