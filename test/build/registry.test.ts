@@ -1,0 +1,116 @@
+// Builds meet a real registry (Debian's docker-registry on 127.0.0.1): --push, FROM pulling a missing base
+// into a fresh root (layers unpacked once, reused), an image skopeo pushed used in FROM, and auth.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "./support.js";
+import { inspectImage, storeWithBusybox } from "../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { exportOciLayout, openStore } from "../../src/layers/index.js";
+import type { BuildEvent } from "../../src/build/index.js";
+
+const test = suite("builds with a registry");
+let registry: TestRegistry;
+let source: { root: string; dispose(): Promise<void> };
+let work = "";
+
+test.before(async () => {
+  registry = await startRegistry();
+  source = await storeWithBusybox();
+  work = await mkdtemp(join(tmpdir(), "bi-build-registry-"));
+});
+test.after(async () => {
+  await registry.stop();
+  await source.dispose();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function contextWith(name: string, dockerfile: string): Promise<string> {
+  const dir = join(work, name);
+  execFileSync("mkdir", ["-p", dir]);
+  await writeFile(join(dir, "Dockerfile"), dockerfile);
+  return dir;
+}
+
+test("build --push: skopeo reads what we pushed; a fresh root builds FROM it by pulling", async () => {
+  const ref = `${registry.host}/team/base:1`;
+  const pushed = await build({ context: await contextWith("base", "FROM busybox:latest\nRUN echo from-the-registry > /hello\n"), root: source.root, tags: [ref], push: true });
+  const inspect = JSON.parse(execFileSync("skopeo", ["inspect", "--tls-verify=false", `docker://${ref}`], { encoding: "utf8" })) as { Digest: string; Layers: string[] };
+  assert.is(inspect.Digest, pushed.digest);
+  assert.is(inspect.Layers.length, 2);
+
+  const fresh = await mkdtemp(join(tmpdir(), "bi-fresh-root-"));
+  try {
+    const dir = await contextWith("child", `FROM ${ref}\nRUN cat /hello > /copied\n`);
+    const first = await build({ context: dir, root: fresh, tags: ["child:1"] });
+    await inspectImage(fresh, "child:1", async (stat) => assert.is((await stat("/copied"))?.content, "from-the-registry\n"));
+    assert.is(first.manifest.layers.length, 3);
+    const snapshots = (await readdir(join(fresh, "snapshots"))).length;
+    // A second build (and a --pull one) unpacks nothing again: the snapshots are reused.
+    await writeFile(join(dir, "Dockerfile"), `FROM ${ref}\nRUN cat /hello /hello > /twice\n`);
+    await build({ context: dir, root: fresh, tags: ["child:2"] });
+    const events: BuildEvent[] = [];
+    await build({ context: dir, root: fresh, tags: ["child:2"], pull: true, onEvent: (e) => events.push(e) });
+    assert.is((await readdir(join(fresh, "snapshots"))).length, snapshots + 1);
+    assert.ok(events.filter((e) => e.type === "cache").every((e) => e.type === "cache" && e.hit));
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+});
+
+test("an image skopeo pushed (from our OCI export) is pulled and used in FROM", async () => {
+  const layout = join(work, "layout");
+  const store = await openStore(source.root);
+  try {
+    await exportOciLayout(store, ["busybox:latest"], layout);
+  } finally {
+    await store.close();
+  }
+  execFileSync("skopeo", ["copy", "--dest-tls-verify=false", `oci:${layout}:latest`, `docker://${registry.host}/skopeo/busybox:1`], { stdio: "pipe" });
+  const fresh = await mkdtemp(join(tmpdir(), "bi-fresh-root-"));
+  try {
+    await build({ context: await contextWith("from-skopeo", `FROM ${registry.host}/skopeo/busybox:1\nRUN busybox echo pulled-from-skopeo > /ok\n`), root: fresh, tags: ["sk:1"] });
+    await inspectImage(fresh, "sk:1", async (stat) => assert.is((await stat("/ok"))?.content, "pulled-from-skopeo\n"));
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+});
+
+test("a base that is neither local nor in the registry: BUILD_BASE_NOT_FOUND naming it, at the FROM line", async () => {
+  const err = await build({ context: await contextWith("missing", `FROM ${registry.host}/no/such:image\n`), root: source.root }).then(
+    () => undefined,
+    (e: { code?: string; message: string; location?: { line: number } }) => e,
+  );
+  assert.is(err?.code, "BUILD_BASE_NOT_FOUND");
+  assert.match(err!.message, /no\/such:image/);
+  assert.is(err?.location?.line, 1);
+});
+
+test("push to a registry with basic auth: refused without login, works after `build-image login`; no password in output", async () => {
+  const secured = await startRegistry({ auth: "htpasswd" });
+  const config = await mkdtemp(join(tmpdir(), "bi-docker-config-"));
+  try {
+    const env = { ...process.env, DOCKER_CONFIG: config, BUILD_IMAGE_ROOT: source.root, CI: "true" };
+    const cli = (args: string[], input = "") => spawnSync(process.execPath, ["--import", "tsx", join(process.cwd(), "src/cli/main.ts"), ...args], { encoding: "utf8", env, input });
+    const dir = await contextWith("auth", "FROM busybox:latest\nRUN echo secured > /s\n");
+    const denied = cli(["build", "--push", "-q", "-t", `${secured.host}/private/app:1`, dir]);
+    assert.is(denied.status, 1);
+    assert.match(denied.stderr, /REGISTRY_UNAUTHORIZED/);
+    const login = cli(["login", "-u", secured.username!, "--password-stdin", secured.host], `${secured.password}\n`);
+    assert.is(login.status, 0, login.stderr);
+    const ok = cli(["build", "--push", "--progress", "plain", "-t", `${secured.host}/private/app:1`, dir]);
+    assert.is(ok.status, 0, ok.stderr);
+    for (const output of [denied.stderr, login.stdout, login.stderr, ok.stderr, ok.stdout]) assert.not.ok(output.includes(secured.password!), "the password never shows");
+    const pulled = cli(["pull", "--root", join(config, "other-root"), `${secured.host}/private/app:1`]);
+    assert.is(pulled.status, 0, pulled.stderr);
+    assert.match(pulled.stdout, /blob\(s\) downloaded/);
+  } finally {
+    await secured.stop();
+    await rm(config, { recursive: true, force: true });
+  }
+});
+
+test.run();
