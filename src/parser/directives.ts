@@ -30,8 +30,10 @@ export class DirectiveReader {
       return;
     }
     const value = match[2] ?? "";
+    // A repeated directive is a comment, and ends the directives (BuildKit rejects it instead).
     if (this.list.some((d) => d.name === name)) {
-      throw new LineProblem("DOCKERFILE_DUPLICATE_DIRECTIVE", `only one ${name} parser directive can be used`, 0, `Remove the second "# ${name}=" line.`);
+      this.done = true;
+      return;
     }
     if (name === "escape" && value !== "\\" && value !== "`") {
       throw new LineProblem("DOCKERFILE_INVALID_ESCAPE", `invalid escape token '${value}' does not match \` or \\`, 0, "Use \"# escape=\\\\\" or \"# escape=`\".");

@@ -76,16 +76,13 @@ test("a byte-order mark does not stop the directive on line 1", () => {
   assert.is(directivesOf("\uFEFF# escape=`\nFROM scratch").escape, "`");
 });
 
-test("a repeated directive is an error, as in BuildKit (only one escape parser directive)", () => {
-  const e = errorOf("# escape=`\n# escape=\\\nFROM scratch");
-  assert.equal(e, {
-    code: "DOCKERFILE_DUPLICATE_DIRECTIVE",
-    message: "only one escape parser directive can be used",
-    line: 2,
-    column: 1,
-    lineText: "# escape=\\",
-  });
-  assert.is((errorOf("# syntax=a\n# SYNTAX=b\nFROM scratch") as { code: string }).code, "DOCKERFILE_DUPLICATE_DIRECTIVE");
+test("a repeated directive is a comment, and ends the directives (issue 2; BuildKit would reject it)", () => {
+  const first = directivesOf("# escape=`\n# escape=\\\nFROM scratch");
+  assert.is(first.escape, "`");
+  assert.equal(first.list.map((d) => [d.name, d.value, d.line]), [["escape", "`", 1]]);
+  const later = directivesOf("# syntax=a\n# SYNTAX=b\n# escape=`\nFROM scratch");
+  assert.is(later.syntax, "a");
+  assert.is(later.escape, "\\", "a directive after the repeated one is a comment too");
 });
 
 test("an escape directive with another character is an error", () => {
