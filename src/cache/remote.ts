@@ -14,7 +14,7 @@
  * hit path unpacks them instead of running the steps.
  */
 import { Readable } from "node:stream";
-import { canonicalJson, MediaType, sha256Digest, type Store } from "../layers/index.js";
+import { canonicalJson, chainIdOf, MediaType, sha256Digest, type Store } from "../layers/index.js";
 import type { RegistryClient } from "../registry/index.js";
 import type { Cache, CacheInputs, CacheRecord, CacheResult } from "./cache.js";
 import { CacheError } from "./errors.js";
@@ -36,12 +36,12 @@ export interface ExportCacheOptions {
   client: RegistryClient;
   /** Where to push, e.g. `127.0.0.1:5000/app:buildcache`. */
   ref: string;
-  /** `min`: only `finalKey` and the steps it stacks on; `max` (default): every record given. */
+  /** `min`: only the steps whose result is part of the final image; `max` (default): every record given. */
   mode?: "min" | "max";
   /** The keys (or records) of every step this build ran or hit, any stage. */
   records: Iterable<string | CacheRecord>;
-  /** The key of the final image's last step (needed for `min`). */
-  finalKey?: string;
+  /** The final image's `rootfs.diff_ids` (needed for `min`). */
+  finalDiffIds?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -80,7 +80,7 @@ export async function exportCache(store: Store, cache: Cache, options: ExportCac
  * The records to carry in an image's config for `type=inline`: the final image's chain (inline cache is
  * `mode=min` by nature: the image holds only its own layers). Returns the value for INLINE_CACHE_FIELD.
  */
-export async function inlineCacheValue(store: Store, cache: Cache, options: { records: Iterable<string | CacheRecord>; finalKey: string }): Promise<string> {
+export async function inlineCacheValue(store: Store, cache: Cache, options: { records: Iterable<string | CacheRecord>; finalDiffIds: readonly string[] }): Promise<string> {
   const records = await selectForExport(store, cache, { ...options, mode: "min" });
   return Buffer.from(canonicalJson({ version: 1, records: records.map(exported) })).toString("base64");
 }
@@ -151,24 +151,25 @@ async function fetchBlobs(store: Store, client: RegistryClient, ref: string, blo
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 3, queue.length) }, worker));
 }
 
-/** The records to export: those given, whose layer blob the store has; for `min`, only finalKey's chain. */
-async function selectForExport(store: Store, cache: Cache, options: { records: Iterable<string | CacheRecord>; mode?: "min" | "max"; finalKey?: string }): Promise<CacheRecord[]> {
-  const byKey = new Map<string, CacheRecord>();
+/**
+ * The records to export: those given whose layer blob the store has; for `min`, only those whose snapshot is
+ * one of the final image's chain prefixes (metadata steps make no record, so the image's chain, not the
+ * records' parent links, says what belongs to it).
+ */
+async function selectForExport(store: Store, cache: Cache, options: { records: Iterable<string | CacheRecord>; mode?: "min" | "max"; finalDiffIds?: readonly string[] }): Promise<CacheRecord[]> {
+  let chains: Set<string> | undefined;
+  if (options.mode === "min") {
+    if (!options.finalDiffIds) throw new CacheError("CACHE_EXPORT_INVALID", "mode=min cache export needs the final image's diff IDs", { hint: "pass finalDiffIds, or export with mode=max" });
+    chains = new Set(options.finalDiffIds.map((_, i) => chainIdOf(options.finalDiffIds!.slice(0, i + 1))));
+  }
+  const out = new Map<string, CacheRecord>();
   for (const item of options.records) {
     const record = typeof item === "string" ? await cache.get(item) : item;
-    if (record) byKey.set(record.key, record);
+    if (!record || out.has(record.key)) continue;
+    if (chains && !(record.result.chainId !== null && chains.has(record.result.chainId))) continue;
+    if (!record.result.layer || (await store.content.has(record.result.layer.digest))) out.set(record.key, record);
   }
-  let chosen = [...byKey.values()];
-  if (options.mode === "min") {
-    if (!options.finalKey) throw new CacheError("CACHE_EXPORT_INVALID", "mode=min cache export needs the key of the final step", { hint: "pass finalKey, or export with mode=max" });
-    chosen = [];
-    for (let r = byKey.get(options.finalKey); r; r = r.parent === null ? undefined : byKey.get(r.parent)) chosen.unshift(r);
-  }
-  const out: CacheRecord[] = [];
-  for (const record of chosen) {
-    if (!record.result.layer || (await store.content.has(record.result.layer.digest))) out.push(record);
-  }
-  return out;
+  return [...out.values()];
 }
 
 function exported(record: CacheRecord): ExportedRecord {

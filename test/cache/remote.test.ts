@@ -111,17 +111,29 @@ remote("mode=max: a second root imports every record and its layers", async (ctx
   assert.equal(await importCache(b.store, b.cache, ref, { client: ctx.client }), { records: 0, layers: 0, rejected: 0 });
 });
 
-remote("mode=min: only the final step's chain", async (ctx) => {
+/** The diff IDs of the image a chain of steps makes. */
+async function diffIdsOf(cache: Cache, steps: Built[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of steps) {
+    const layer = (await cache.get(s.key))!.result.layer;
+    if (layer) out.push(layer.diffId);
+  }
+  return out;
+}
+
+remote("mode=min: only the steps whose result is in the final image", async (ctx) => {
   const a = await freshRoot(ctx);
   const s1 = await layerStep(a.store, a.cache, null, "base");
-  const s2 = await layerStep(a.store, a.cache, s1, "app");
+  const s2 = await metaStep(a.cache, s1, "y");
+  const s3 = await layerStep(a.store, a.cache, s2, "app");
   const side = await layerStep(a.store, a.cache, null, "other-stage");
   const ref = `${ctx.registry.host}/app:min`;
-  const pushed = await exportCache(a.store, a.cache, { client: ctx.client, ref, mode: "min", records: [s1.key, side.key, s2.key], finalKey: s2.key });
-  assert.equal([pushed.records, pushed.layers], [2, 2]);
+  const finalDiffIds = await diffIdsOf(a.cache, [s1, s3]);
+  const pushed = await exportCache(a.store, a.cache, { client: ctx.client, ref, mode: "min", records: [s1.key, s2.key, side.key, s3.key], finalDiffIds });
+  assert.equal([pushed.records, pushed.layers], [3, 2]);
   const b = await freshRoot(ctx);
   await importCache(b.store, b.cache, ref, { client: ctx.client });
-  await assertUsable(b.store, b.cache, [s1, s2]);
+  await assertUsable(b.store, b.cache, [s1, s2, s3]);
   assert.is(await b.cache.get(side.key), undefined);
   const err = await exportCache(a.store, a.cache, { client: ctx.client, ref, mode: "min", records: [s1.key] }).catch((e: unknown) => e);
   assert.is((err as { code: string }).code, "CACHE_EXPORT_INVALID");
@@ -136,7 +148,7 @@ remote("inline cache: records carried in a pushed image's config", async (ctx) =
     architecture: hostPlatform().architecture,
     os: "linux",
     rootfs: { type: "layers" as const, diff_ids: layers.map((l) => l.diffId) },
-    [INLINE_CACHE_FIELD]: await inlineCacheValue(a.store, a.cache, { records: [s1.key, s2.key], finalKey: s2.key }),
+    [INLINE_CACHE_FIELD]: await inlineCacheValue(a.store, a.cache, { records: [s1.key, s2.key], finalDiffIds: layers.map((l) => l.diffId) }),
   };
   const image = await writeImage(a.store, { config, layers });
   const ref = `${ctx.registry.host}/app:inline`;
