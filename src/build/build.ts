@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { openCache } from "../cache/index.js";
+import { exportCache, importCache, inlineCacheValue, INLINE_CACHE_FIELD, openCache, parseCacheFromSpec, parseCacheToSpec } from "../cache/index.js";
 import { openContext } from "../context/index.js";
 import { createBuildPlan, hostPlatform } from "../instructions/index.js";
 import { defaultRoot, formatPlatform, openStore, tagImage, writeImage, type ImageConfig, type OciManifest } from "../layers/index.js";
@@ -83,6 +83,8 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
   for (const w of plan.warnings) emit({ type: "warning", code: w.code, message: w.message, ...(w.location ? { line: w.location.line } : {}) });
   emit({ type: "build-start", stages: plan.stages.length, steps: plan.stages.reduce((n, s) => n + s.instructions.length + 1, 0) });
 
+  const cacheFrom = opts.cacheFrom.map(parseCacheFromSpec);
+  const cacheTo = opts.cacheTo.map(parseCacheToSpec);
   const root = resolve(opts.root ?? defaultRoot(env));
   const store = await openStore(root, { snapshotter: opts.snapshotter });
   try {
@@ -99,27 +101,47 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
     const slug = `${contextDir}|${dockerfilePath}`;
     let client: RegistryClient | undefined;
     const registry = () => (client ??= registryClient({ insecureRegistries: opts.insecureRegistries, env, signal: opts.signal! }, emit));
+    const closeRegistry = async () => {
+      const open = client;
+      client = undefined;
+      await open?.close();
+    };
     const pull = async (ref: string) => {
       await pullIntoStore(store, registry(), ref, imagePlatform(plan.platform), opts.signal);
     };
-    const { state, steps } = await solve(plan, { store, cache, context, options: opts, emit, sandboxDir, secrets, created, pull }, slug).finally(async () => {
-      if (!opts.push) await client?.close();
+    for (const from of cacheFrom) {
+      // A cache that is not there yet (the first CI run) is a warning, as in BuildKit, not a failure.
+      await importCache(store, cache, from.ref, { client: registry(), ...(opts.signal ? { signal: opts.signal } : {}) }).catch((err: Error) => {
+        if (opts.signal?.aborted) throw err;
+        emit({ type: "warning", code: "CACHE_IMPORT_FAILED", message: `--cache-from ${from.ref}: ${err.message}` });
+      });
+    }
+    const keepClient = opts.push || cacheTo.some((t) => t.type === "registry");
+    const { state, steps, keys } = await solve(plan, { store, cache, context, options: opts, emit, sandboxDir, secrets, created, pull }, slug).finally(async () => {
+      if (!keepClient) await closeRegistry();
     });
 
     const config: ImageConfig = structuredClone(state.config);
     config.created = created;
     if (Object.keys(opts.labels).length) config.config = { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } };
+    if (cacheTo.some((t) => t.type === "inline")) {
+      (config as Record<string, unknown>)[INLINE_CACHE_FIELD] = await inlineCacheValue(store, cache, { records: keys, finalDiffIds: config.rootfs.diff_ids });
+    }
     const written = await writeImage(store, { config, layers: state.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })) });
     const tags: string[] = [];
     for (const tag of opts.tags) tags.push(await tagImage(store, tag, written.manifestDigest));
     await writeOutputs(store, opts.outputs, { manifestDigest: written.manifestDigest, chainId: state.chainId, tags });
-    if (opts.push) {
-      if (tags.length === 0) throw new BuildError("BUILD_PUSH_NO_TAG", "--push needs a name to push to", { hint: "add -t REGISTRY/REPOSITORY:TAG" });
-      try {
+    try {
+      if (opts.push) {
+        if (tags.length === 0) throw new BuildError("BUILD_PUSH_NO_TAG", "--push needs a name to push to", { hint: "add -t REGISTRY/REPOSITORY:TAG" });
         for (const tag of tags) await pushFromStore(store, registry(), tag, tag, opts.signal);
-      } finally {
-        await client?.close();
       }
+      for (const to of cacheTo) {
+        if (to.type !== "registry") continue;
+        await exportCache(store, cache, { client: registry(), ref: to.ref, mode: to.mode, records: keys, finalDiffIds: config.rootfs.diff_ids, ...(opts.signal ? { signal: opts.signal } : {}) });
+      }
+    } finally {
+      await closeRegistry();
     }
     return { digest: written.manifestDigest, imageId: written.configDigest, tags, manifest: written.manifest, config, steps, durationMs: Date.now() - started };
   } finally {

@@ -86,6 +86,7 @@ async function copySources(services: BuildServices, state: StageState, step: Ste
     const inputs: CacheInputs = {
       kind: instr.kind,
       fields: {
+        paths: instr.sources,
         sources: described?.digest ?? "",
         // Explanation only (not part of the key): per-file digests, so a miss can name the file that changed.
         files: described?.files ?? {},

@@ -41,6 +41,8 @@ class Slots {
 export interface SolveResult {
   state: StageState;
   steps: { id: string; cached: boolean }[];
+  /** The cache keys of every layer step this build ran or reused, any stage (for --cache-to). */
+  keys: string[];
 }
 
 export async function solve(plan: BuildPlan, base: SolverServices, slug: string): Promise<SolveResult> {
@@ -48,6 +50,7 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
   const results = new Map<number, Promise<StageState>>();
   const images = new Map<string, Promise<{ chainId: string | null; state: StageState }>>();
   const steps: { id: string; cached: boolean }[] = [];
+  const keys: string[] = [];
   const services: BuildServices = {
     ...base,
     stageResult(index) {
@@ -117,6 +120,7 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
         try {
           const outcome = await dispatch(services, state, step, raw);
           steps.push({ id, cached: outcome.cached });
+          if (outcome.key) keys.push(outcome.key);
           base.emit({ type: "step-end", id, durationMs: Date.now() - stepStarted, cached: outcome.cached });
         } catch (err) {
           base.emit({ type: "step-end", id, durationMs: Date.now() - stepStarted, cached: false, error: (err as Error).message.split("\n")[0]! });
@@ -137,7 +141,7 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
   }
   try {
     const state = await results.get(plan.target)!;
-    return { state, steps };
+    return { state, steps, keys };
   } finally {
     // Let every other stage finish or fail (they stop at the abort) before the caller cleans up.
     await Promise.allSettled(results.values());

@@ -48,6 +48,8 @@ export interface StepOutcome {
   cached: boolean;
   /** No layer was made (the step changed nothing): its history entry is an `empty_layer`. */
   empty: boolean;
+  /** The cache key of a step that has a cache record (layer steps), for exporting the cache. */
+  key?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function cachedLayerStep(services: BuildServices, state: StageState
       await cache.touch(key);
       emit({ type: "cache", id: step.id, hit: true, reason: "CACHED" });
       applyResult(state, record.result, key);
-      return { cached: true, empty: record.result.empty };
+      return { cached: true, empty: record.result.empty, key };
     }
   }
   const reason = noCache ? "--no-cache" : await cache.explainMiss(step.slot, parent, inputs);
@@ -74,7 +76,7 @@ export async function cachedLayerStep(services: BuildServices, state: StageState
   const result = await execute();
   await cache.put(key, { parent, inputs, result, slot: step.slot });
   applyResult(state, result, key);
-  return { cached: false, empty: result.empty };
+  return { cached: false, empty: result.empty, key };
 }
 
 /** A record can be reused when its snapshot is here, or its blob is here to unpack again. */

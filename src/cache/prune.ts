@@ -77,7 +77,7 @@ export async function prune(store: GcStore, options: PruneOptions = {}): Promise
     roots: async () => {
       const kept = await cache.list();
       return {
-        digests: kept.flatMap((r) => (r.result.layer ? [r.result.layer.digest] : [])),
+        blobs: kept.flatMap((r) => (r.result.layer ? [r.result.layer.digest] : [])),
         chainIds: kept.flatMap((r) => (r.result.chainId ? [r.result.chainId] : [])),
       };
     },

@@ -19,6 +19,8 @@ import type { Snapshotter } from "./snapshots.js";
 export interface GcRoots {
   /** Blob digests to keep; a manifest or index among them keeps everything it references. */
   digests?: Iterable<Digest>;
+  /** Blob digests to keep as they are, never read (layers: reading them to look for a manifest would be waste). */
+  blobs?: Iterable<Digest>;
   /** Snapshot chain IDs to keep (each keeps its parents). */
   chainIds?: Iterable<Digest>;
 }
@@ -54,6 +56,7 @@ async function collect(store: GcStore, options: GcOptions): Promise<GcResult> {
   const index = await readLocalIndex(store.root);
   const graph = await walkImages(store, [...index.manifests, ...[...(extra.digests ?? [])].map((digest) => ({ digest }))], signal);
 
+  for (const digest of extra.blobs ?? []) graph.blobs.add(digest);
   const keptChains = new Set<Digest>(extra.chainIds ?? []);
   for (const image of graph.images) {
     const diffIds = image.config?.rootfs.diff_ids ?? [];
