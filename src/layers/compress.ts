@@ -3,12 +3,12 @@ import { availableParallelism } from "node:os";
 import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
 import { crc32, deflateRaw } from "node:zlib";
+import { deflateOnWorker } from "./compress-workers.js";
 import { promisify } from "node:util";
 
 // Parallel, deterministic gzip. The tar is cut into fixed 1 MiB chunks and each chunk becomes its own
 // gzip member (RFC 1952 allows any number; gunzip, Go's compress/gzip and Node read them all as one
-// stream). Members are deflated in zlib's thread pool, several at a time, so both cores work, and are
-// written in order. A chunk whose bytes look random (already compressed data) is stored with level 0
+// stream). Members are deflated on worker threads, one per core, several queued, and are written in order. A chunk whose bytes look random (already compressed data) is stored with level 0
 // instead of spending deflate time on it. Every choice depends only on the bytes, so the same tar
 // always gives the same blob. The member header has no name and no mtime.
 
@@ -19,7 +19,7 @@ export interface CompressOptions {
   level?: number;
   /** Bytes per gzip member; default 1 MiB. Part of the output format: changing it changes digests. */
   chunkSize?: number;
-  /** Members deflated at once; default: the thread pool's 4, or the cores if more. */
+  /** Chunks in flight at once (memory: about 2 MiB each); default 4 per core. */
   parallel?: number;
   signal?: AbortSignal;
 }
@@ -63,8 +63,7 @@ const INCOMPRESSIBLE_BITS = 7.9;
 
 async function member(chunk: Buffer, level: number): Promise<Buffer[]> {
   const chosen = chunk.length >= 4096 && sampledEntropy(chunk) > INCOMPRESSIBLE_BITS ? 0 : level;
-  // One output buffer big enough for the whole member: one thread-pool job per chunk, no round trips.
-  const body = await deflate(chunk, { level: chosen, chunkSize: Math.max(64 * 1024, chunk.length + (chunk.length >> 7) + 1024) });
+  const body = chosen === 0 ? await deflate(chunk, { level: 0, chunkSize: chunk.length + (chunk.length >> 7) + 1024 }) : await deflateOnWorker(chunk, chosen);
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(chunk), 0);
   trailer.writeUInt32LE(chunk.length >>> 0, 4);
@@ -100,7 +99,8 @@ async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGener
 export async function compressLayer(tar: Readable | AsyncIterable<Buffer>, sink: Writable, opts: CompressOptions = {}): Promise<CompressedLayer> {
   const level = opts.level ?? 6;
   const chunkSize = opts.chunkSize ?? 1 << 20;
-  const parallel = opts.parallel ?? Math.max(4, availableParallelism());
+  // Enough chunks queued that a slow (text) chunk at the head does not leave the workers idle.
+  const parallel = opts.parallel ?? 4 * Math.max(2, availableParallelism());
   const tarHash = createHash("sha256");
   const blobHash = createHash("sha256");
   let size = 0;
@@ -111,7 +111,7 @@ export async function compressLayer(tar: Readable | AsyncIterable<Buffer>, sink:
     for (const part of parts) {
       blobHash.update(part);
       size += part.length;
-      if (!sink.write(part)) await Promise.race([once(sink, "drain"), once(sink, "close")]);
+      if (!sink.write(part)) await drainOrClose(sink);
       if (sink.destroyed) throw sink.errored ?? new Error("layer sink closed early");
     }
   };
@@ -131,4 +131,14 @@ export async function compressLayer(tar: Readable | AsyncIterable<Buffer>, sink:
   while (inFlight.length) await emit(await inFlight.shift()!);
   sink.end();
   return { diffId: `sha256:${tarHash.digest("hex")}`, digest: `sha256:${blobHash.digest("hex")}`, size, tarSize };
+}
+
+/** Waits for `drain` or `close`, removing the listener that did not fire (a layer writes thousands of chunks). */
+async function drainOrClose(sink: NodeJS.EventEmitter): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([once(sink, "drain", { signal: done.signal }), once(sink, "close", { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
