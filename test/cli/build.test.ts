@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { storeWithBusybox } from "../helpers/images.js";
 
 const test = suite("cli build");
-const cli = join(process.cwd(), "bin/build-image.js");
 let root = "";
 let dispose = async () => {};
 let dir = "";
