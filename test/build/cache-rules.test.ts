@@ -137,6 +137,13 @@ test("a heredoc body change misses that RUN", async () => {
   assert.match(o.steps.get(RUN_HEREDOC)!, /command/);
 });
 
+test("--no-cache-filter STAGE misses only that stage's steps", async () => {
+  const o = await run({ VERSION: "2.0", TOOL_VERSION: "3" }, { noCacheFilter: ["tool"] });
+  assert.is(o.steps.get(RUN_TOOL), "--no-cache");
+  assert.is(o.steps.get(COPY_SRC), "hit");
+  assert.is(o.steps.get(COPY_TOOL), "hit", "the tool stage made the same file again");
+});
+
 test("--no-cache misses everything and says so", async () => {
   const o = await run({ VERSION: "2.0", TOOL_VERSION: "3" }, { noCache: true });
   assert.ok([...o.steps.values()].every((r) => r === "--no-cache"));

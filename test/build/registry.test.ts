@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { build } from "./support.js";
 import { inspectImage, storeWithBusybox } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
-import { exportOciLayout, openStore } from "../../src/layers/index.js";
+import { exportOciLayout, hostPlatform, openStore } from "../../src/layers/index.js";
+import { makeTestImage, makeTestIndex, writeOciLayout } from "../helpers/test-image.js";
 import type { BuildEvent } from "../../src/build/index.js";
 
 const test = suite("builds with a registry");
@@ -74,6 +75,27 @@ test("an image skopeo pushed (from our OCI export) is pulled and used in FROM", 
   try {
     await build({ context: await contextWith("from-skopeo", `FROM ${registry.host}/skopeo/busybox:1\nRUN busybox echo pulled-from-skopeo > /ok\n`), root: fresh, tags: ["sk:1"] });
     await inspectImage(fresh, "sk:1", async (stat) => assert.is((await stat("/ok"))?.content, "pulled-from-skopeo\n"));
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+});
+
+test("FROM a two-platform index skopeo pushed: the host's image is pulled and used", async () => {
+  const layout = join(work, "multi");
+  execFileSync("mkdir", ["-p", layout]);
+  const host = hostPlatform().architecture;
+  const other = host === "arm64" ? "amd64" : "arm64";
+  const mine = await makeTestImage(layout, { architecture: host, layers: [{ "etc/arch": `${host}\n` }] });
+  const theirs = await makeTestImage(layout, { architecture: other, layers: [{ "etc/arch": `${other}\n` }] });
+  await writeOciLayout(layout, await makeTestIndex(layout, [mine, theirs]), "multi");
+  execFileSync("skopeo", ["copy", "--all", "--dest-tls-verify=false", `oci:${layout}:multi`, `docker://${registry.host}/skopeo/multi:1`], { stdio: "pipe" });
+  const fresh = await mkdtemp(join(tmpdir(), "bi-fresh-root-"));
+  try {
+    await build({ context: await contextWith("from-index", `FROM ${registry.host}/skopeo/multi:1\nRUN cat /etc/arch > /seen\n`), root: fresh, tags: ["multi:1"] });
+    await inspectImage(fresh, "multi:1", async (stat, image) => {
+      assert.is((await stat("/seen"))?.content, `${host}\n`);
+      assert.is(image.config.architecture, host);
+    });
   } finally {
     await rm(fresh, { recursive: true, force: true });
   }
