@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
-import { Agent, ProxyAgent, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+
+type Undici = typeof import("undici");
+let undiciModule: Promise<Undici> | undefined;
+/** undici loads on the first request: a build that never talks to a registry does not pay for it. */
+const loadUndici = (): Promise<Undici> => (undiciModule ??= import("undici"));
 import type { ConnectionOptions } from "node:tls";
 import type { Dispatch, RegistryRequest, RegistryResponse } from "./dispatch.js";
 import { RegistryError } from "./errors.js";
@@ -119,7 +124,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   };
 
   // One dispatcher per (proxy, TLS settings), so connections are reused across requests.
-  const dispatcherFor = (url: URL): Dispatcher => {
+  const dispatcherFor = (undici: Undici, url: URL): Dispatcher => {
     const proxy = proxyFor(url, proxies);
     const certs = url.protocol === "https:" && !insecure.has(url.host) ? hostCerts(url.host) : undefined;
     const tlsKind = url.protocol !== "https:" ? "plain" : insecure.has(url.host) ? "unverified" : certs ? `host ${url.host}` : "verified";
@@ -131,19 +136,20 @@ export function createTransport(options: TransportOptions = {}): Transport {
         : certs ? { ca: [...(ca ?? rootCertificates), ...certs.ca], cert: certs.cert, key: certs.key }
         : ca ? { ca } : {};
       dispatcher = proxy
-        ? new ProxyAgent({ uri: proxy, requestTls: tls, keepAliveTimeout: 10_000 })
-        : new Agent({ connect: tls, keepAliveTimeout: 10_000 });
+        ? new undici.ProxyAgent({ uri: proxy, requestTls: tls, keepAliveTimeout: 10_000 })
+        : new undici.Agent({ connect: tls, keepAliveTimeout: 10_000 });
       dispatchers.set(key, dispatcher);
     }
     return dispatcher;
   };
 
   async function send(url: URL, req: RegistryRequest): Promise<RegistryResponse> {
-    const res = await request(url, {
+    const undici = await loadUndici();
+    const res = await undici.request(url, {
       method: req.method,
       headers: req.headers,
       body: req.body?.() ?? null,
-      dispatcher: dispatcherFor(url),
+      dispatcher: dispatcherFor(undici, url),
       signal: req.signal,
     });
     return { status: res.statusCode, headers: res.headers, body: res.body, url: url.href };
