@@ -10,7 +10,9 @@ import { StoreError } from "./store-errors.js";
 
 const run = promisify(execFile);
 
-/** At most this many lower dirs per mount; the kernel allows 500, and flattening well before it is cheap. */
+/** The kernel's limit on lower dirs per overlay mount (measured on this kernel; see DESIGN.md). */
+const KERNEL_MAX_LOWERS = 500;
+/** Chains are flattened before they stack more than this: well under the kernel's limit, and cheap. */
 export const MAX_LOWERS = 128;
 /** The option string must fit in a page (4096 bytes including the NUL); keep a margin for the rest. */
 export const MAX_OPTIONS = 3800;
@@ -39,7 +41,7 @@ export function overlayOptions(spec: OverlaySpec): string {
 
 export async function mountOverlay(spec: OverlaySpec): Promise<void> {
   const options = overlayOptions(spec);
-  if (options.length > MAX_OPTIONS || spec.lowers.length > MAX_LOWERS) {
+  if (options.length > MAX_OPTIONS || spec.lowers.length > KERNEL_MAX_LOWERS) {
     throw new StoreError("SNAPSHOT_MOUNT_FAILED", `overlay of ${spec.lowers.length} layers exceeds the mount limits`, {
       hint: "This is a bug: the snapshotter flattens chains before the limits.",
     });
