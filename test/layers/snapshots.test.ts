@@ -301,6 +301,18 @@ for (const kind of ["overlay", "copy"] as const) {
       assert.ok(hasCode("SNAPSHOT_NOT_FOUND")(missing));
     }));
 
+  test("60 layers deep with the default limits: past the ~45 that absolute lowerdir paths would allow", () =>
+    withStore(open, async (store) => {
+      let parent: string | null = null;
+      for (let i = 0; i < 60; i++) {
+        const layer: Layer = await commitLayer(store, parent, (root) => writeFile(join(root, `f${i}`), String(i)));
+        parent = layer.chainId;
+      }
+      const tree = await viewTree(store, parent!);
+      assert.is(tree.length, 60);
+      assert.ok(tree.includes("f0 file 1 5feceb66ffc8 644 0:0"));
+    }));
+
   test("a deep chain keeps working past the lower-dir limit (flattened)", () =>
     withStore({ ...open, maxLowers: 4 }, async (store) => {
       let parent: string | null = null;
