@@ -5,6 +5,7 @@ export { openStore, type Store, type OpenStoreOptions } from "./store.js";
 export type {
   Snapshotter, ActiveSnapshot, CommittedLayer, CommitOptions, SnapshotView, SnapshotInfo, ApplyLayerOptions,
 } from "./snapshots.js";
+export { runInSnapshot } from "./snapshots-run.js";
 export { diffToTar, changesToTar, type DiffTarOptions } from "./diff-tar.js";
 export { upperDirChanges, treeChanges, type Change } from "./diff-changes.js";
 export { compressLayer, type CompressOptions, type CompressedLayer } from "./compress.js";

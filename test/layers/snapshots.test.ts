@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { chmod, link, mkdir, readdir, rm, symlink, writeFile, chown } from "node:fs/promises";
 import { join } from "node:path";
 import { childChainId } from "../../src/layers/digest.js";
+import { runInSnapshot } from "../../src/layers/snapshots-run.js";
 import type { Store } from "../../src/layers/store.js";
 import type { CommittedLayer } from "../../src/layers/snapshots.js";
 import { makeBusyboxRoot } from "../helpers/busybox.js";
@@ -169,6 +170,24 @@ for (const kind of ["overlay", "copy"] as const) {
       await other.commit();
       const err = await other.commit().catch((e: unknown) => e);
       assert.ok(hasCode("SNAPSHOT_STATE")(err));
+    }));
+
+  test("runInSnapshot: a step that throws leaves no mount and no snapshot; one that works gives its layer", () =>
+    withStore(open, async (store) => {
+      const err = await runInSnapshot(store.snapshots, null, async (root) => {
+        await writeFile(join(root, "half"), "x");
+        throw new Error("step failed");
+      }).catch((e: unknown) => e);
+      assert.is((err as Error).message, "step failed");
+      assert.equal(mountsBelow(store.root), []);
+      assert.equal((await readdir(join(store.root, "snapshots"))).filter((n) => /^\d+$/.test(n)), []);
+      const { value, layer } = await runInSnapshot(store.snapshots, null, async (root) => {
+        await writeFile(join(root, "done"), "x");
+        return 42;
+      });
+      assert.is(value, 42);
+      assert.not.ok(layer.empty);
+      assert.equal(mountsBelow(store.root), []);
     }));
 
   test("a commit that fails (aborted) leaves no mount and no snapshot", () =>
