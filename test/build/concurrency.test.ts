@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +25,9 @@ test("two concurrent builds on one root both succeed; fsck passes", async () => 
       new Promise<number>((resolve) => {
         const script = `import { build } from ${JSON.stringify(join(process.cwd(), "src/build/index.ts"))};
 await build({ context: ${JSON.stringify(dir)}, root: ${JSON.stringify(root)}, tags: [${JSON.stringify(tag)}] });`;
-        const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: "inherit" });
+        const file = join(work, `${tag.replace(/\W/g, "-")}.mjs`);
+        writeFileSync(file, script);
+        const child = spawn(process.execPath, ["--import", "tsx", file], { stdio: "inherit" });
         child.on("exit", (code) => resolve(code ?? 1));
       });
     const codes = await Promise.all([buildIn(contexts[0]!, "conc:one"), buildIn(contexts[1]!, "conc:two")]);
