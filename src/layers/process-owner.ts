@@ -27,6 +27,11 @@ export function ownedName(suffix = ""): string {
   return `${selfTag}.${randomBytes(6).toString("hex")}${suffix}`;
 }
 
+/** Whether `name` starts with an owner tag (as `ownedName` makes them). */
+export function isOwnedName(name: string): boolean {
+  return /^\d+\.\d+(\.|$)/.test(name);
+}
+
 /** True when the process named in an owned name (or tag) is still running; false for foreign names. */
 export function ownerAlive(name: string): boolean {
   const match = /^(\d+)\.(\d+)(\.|$)/.exec(name);

@@ -1,8 +1,8 @@
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { openContentStore, type ContentStore } from "./content-store.js";
 import { canMountOverlay, mountsUnder, unmount } from "./overlay.js";
-import { ownerAlive } from "./process-owner.js";
+import { isOwnedName, ownerAlive } from "./process-owner.js";
 import { copySnapshotter } from "./snapshots-copy.js";
 import { prune, type SnapshotDirs } from "./snapshots-common.js";
 import { overlaySnapshotter } from "./snapshots-overlay.js";
@@ -54,12 +54,24 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
   return { root, content, snapshots, close: async () => undefined };
 }
 
-/** Removes tmp/ entries whose owner process is gone, unmounting any view left mounted there. */
+/** Entries in tmp/ without an owner tag are left this long: their writer cannot be asked whether it lives. */
+const FOREIGN_TMP_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
+ * Removes tmp/ entries whose owner process is gone, unmounting any view left mounted there. Names that
+ * carry no owner tag (see process-owner.ts) are removed only once they are a day old.
+ */
 async function cleanTmp(tmp: string): Promise<void> {
   for (const name of await readdir(tmp)) {
-    if (ownerAlive(name)) continue;
     const path = join(tmp, name);
+    if (!(await isStale(path, name))) continue;
     for (const mount of await mountsUnder(path)) await unmount(mount);
     await rm(path, { recursive: true, force: true });
   }
+}
+
+async function isStale(path: string, name: string): Promise<boolean> {
+  if (isOwnedName(name)) return !ownerAlive(name);
+  const info = await lstat(path).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs > FOREIGN_TMP_MAX_AGE_MS;
 }

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ownedName } from "../../src/layers/process-owner.js";
 import { openStore } from "../../src/layers/store.js";
 import { describeTree, mountsBelow, tempDir } from "./snapshots-fixtures.js";
 import { rm } from "node:fs/promises";
@@ -67,5 +68,22 @@ for (const kind of ["overlay", "copy"] as const) {
     }
   });
 }
+
+test("openStore leaves live work in tmp/ alone: this process's entries and fresh untagged ones", async () => {
+  const root = await tempDir("bi-crash-");
+  try {
+    await openStore(root, { snapshotter: "copy" });
+    const mine = join(root, "tmp", ownedName(".work"));
+    const untagged = join(root, "tmp", "run-123-abc");
+    const deadOwner = join(root, "tmp", "999999999.1.abc.blob");
+    for (const path of [mine, untagged, deadOwner]) await writeFile(path, "x");
+    await openStore(root, { snapshotter: "copy" });
+    assert.ok(existsSync(mine));
+    assert.ok(existsSync(untagged));
+    assert.not.ok(existsSync(deadOwner));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
 
 test.run();
