@@ -4,6 +4,7 @@ import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
 import { crc32, deflateRaw } from "node:zlib";
 import { deflateOnWorker } from "./compress-workers.js";
+import { StoreError } from "./store-errors.js";
 import { promisify } from "node:util";
 
 // Parallel, deterministic gzip. The tar is cut into fixed 1 MiB chunks and each chunk becomes its own
@@ -98,6 +99,11 @@ async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGener
  */
 export async function compressLayer(tar: Readable | AsyncIterable<Buffer>, sink: Writable, opts: CompressOptions = {}): Promise<CompressedLayer> {
   const level = opts.level ?? 6;
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new StoreError("COMPRESSION_LEVEL_INVALID", `gzip level ${level} is not one of 1 to 9`, {
+      hint: "Use 1 (fastest) to 9 (smallest); 6 is gzip's default.",
+    });
+  }
   const chunkSize = opts.chunkSize ?? 1 << 20;
   // Enough chunks queued that a slow (text) chunk at the head does not leave the workers idle.
   const parallel = opts.parallel ?? 4 * Math.max(2, availableParallelism());

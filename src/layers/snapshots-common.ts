@@ -183,7 +183,10 @@ export async function writeLayer(
   const stored = content.write(pipe, { signal: opts.signal });
   try {
     const tarOpts = { ...(opts.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: opts.sourceDateEpoch }), signal: opts.signal };
-    const layer = await compressLayer(changesToTar(changes, tarOpts), pipe, { signal: opts.signal });
+    const layer = await compressLayer(changesToTar(changes, tarOpts), pipe, {
+      signal: opts.signal,
+      ...(opts.compressionLevel === undefined ? {} : { level: opts.compressionLevel }),
+    });
     const blob = await stored;
     return { diffId: layer.diffId, digest: blob.digest, size: blob.size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {

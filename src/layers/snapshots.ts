@@ -69,6 +69,8 @@ export interface ActiveSnapshot {
 export interface CommitOptions {
   /** SOURCE_DATE_EPOCH (seconds): file times in the layer are clamped to it, for reproducible digests. */
   sourceDateEpoch?: number;
+  /** gzip level 1–9 for compressible data (default 6, as gzip and Docker); random-looking data is stored. */
+  compressionLevel?: number;
   signal?: AbortSignal;
 }
 

@@ -66,4 +66,17 @@ test("empty input is a valid empty gzip", async () => {
   assert.is(result.diffId, sha(Buffer.alloc(0)));
 });
 
+test("a level outside 1–9 is COMPRESSION_LEVEL_INVALID; level 1 is bigger than 6 but still valid gzip", async () => {
+  const err = await compressLayer(Readable.from([Buffer.from("x")]), new PassThrough(), { level: 12 }).catch((e: unknown) => e);
+  assert.is((err as { code?: string }).code, "COMPRESSION_LEVEL_INVALID");
+  const input = text(2 << 20);
+  const sink = new PassThrough();
+  const out: Buffer[] = [];
+  sink.on("data", (c: Buffer) => out.push(c));
+  await compressLayer(Readable.from([input]), sink, { level: 1 });
+  const fast = Buffer.concat(out);
+  assert.ok(gunzipSync(fast).equals(input));
+  assert.ok(fast.length > (await compress(input)).gz.length);
+});
+
 test.run();
