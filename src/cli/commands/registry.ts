@@ -1,23 +1,27 @@
 // push, pull, login and logout: the registry commands, as docker's.
 import { pullIntoStore, pushFromStore, registryClient } from "../../build/index.js";
-import { defaultRoot, hostPlatform, openStore, parsePlatform } from "../../layers/index.js";
-import { login, logout } from "../../registry/index.js";
+import { defaultRoot, hostPlatform, openStore, parsePlatform, type Store } from "../../layers/index.js";
+import { login, logout, type RegistryClient } from "../../registry/index.js";
 import { parseCommandLine, UsageError } from "../args.js";
 import { EXIT_OK, type Command, type CommandIO } from "../command.js";
 
 const storeOptions = { root: { type: "string" }, "insecure-registry": { type: "string", multiple: true }, "ca-file": { type: "string" } } as const;
 
-async function withStore<T>(root: string | undefined, io: CommandIO, fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
-  const store = await openStore(root ?? defaultRoot(io.env));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+type StoreValues = { root?: string; "insecure-registry"?: string[]; "ca-file"?: string };
 
-function clientFor(values: { "insecure-registry"?: string[]; "ca-file"?: string }, io: CommandIO) {
-  return registryClient({ insecureRegistries: values["insecure-registry"] ?? [], ...(values["ca-file"] ? { caFile: values["ca-file"] } : {}), env: io.env });
+/** Runs `fn` with the store and a registry client, closing both however it ends. */
+async function withStoreAndRegistry<T>(values: StoreValues, io: CommandIO, fn: (store: Store, client: RegistryClient) => Promise<T>): Promise<T> {
+  const client = registryClient({ insecureRegistries: values["insecure-registry"] ?? [], ...(values["ca-file"] ? { caFile: values["ca-file"] } : {}), env: io.env });
+  try {
+    const store = await openStore(values.root ?? defaultRoot(io.env));
+    try {
+      return await fn(store, client);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await client.close();
+  }
 }
 
 export const pushCommand: Command = {
@@ -36,13 +40,8 @@ Options:
     const { values, positionals } = parseCommandLine(argv, storeOptions, "push");
     const [image, destination] = positionals;
     if (!image || positionals.length > 2) throw new UsageError("expected IMAGE [DESTINATION]", "e.g. 'build-image push 127.0.0.1:5000/app:1'");
-    const client = clientFor(values, io);
-    try {
-      const result = await withStore(values.root, io, (store) => pushFromStore(store, client, image, destination ?? image));
-      io.stdout.write(`${destination ?? image}: pushed ${result.pushed} blob(s), ${result.skipped} already there\ndigest: ${result.digest}\n`);
-    } finally {
-      await client.close();
-    }
+    const result = await withStoreAndRegistry(values, io, (store, client) => pushFromStore(store, client, image, destination ?? image));
+    io.stdout.write(`${destination ?? image}: pushed ${result.pushed} blob(s), ${result.skipped} already there\ndigest: ${result.digest}\n`);
     return EXIT_OK;
   },
 };
@@ -65,13 +64,8 @@ Options:
     const [image] = positionals;
     if (!image || positionals.length > 1) throw new UsageError("expected one IMAGE", "e.g. 'build-image pull 127.0.0.1:5000/app:1'");
     const platform = values.platform ? parsePlatform(values.platform) : hostPlatform();
-    const client = clientFor(values, io);
-    try {
-      const result = await withStore(values.root, io, (store) => pullIntoStore(store, client, image, platform));
-      io.stdout.write(`${result.name}: ${result.fetched.length} blob(s) downloaded\ndigest: ${result.manifestDigest}\n`);
-    } finally {
-      await client.close();
-    }
+    const result = await withStoreAndRegistry(values, io, (store, client) => pullIntoStore(store, client, image, platform));
+    io.stdout.write(`${result.name}: ${result.fetched.length} blob(s) downloaded\ndigest: ${result.manifestDigest}\n`);
     return EXIT_OK;
   },
 };
