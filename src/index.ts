@@ -56,3 +56,6 @@ export { runInSandbox, detectRuntime, cleanupStaleSandboxes, SandboxSpecError, S
 export type { Runtime, SandboxMount, SandboxUser, RunSpec, RunResult, RunOptions } from "./sandbox/index.js";
 export { openCache, cacheKey, prune, du, acquireCacheMount, cacheMountDir, CacheError } from "./cache/index.js";
 export type { Cache, CacheInputs, CacheRecord, CacheResult, CacheMount, CacheMountSharing, PruneOptions, PruneResult, DiskUsage } from "./cache/index.js";
+export { build, runImage, buildOptionsSchema, BuildError, pullIntoStore, pushFromStore } from "./build/index.js";
+export type { BuildOptions, BuildResult, BuildEvent, EventSink, RunImageOptions } from "./build/index.js";
+export { exportCache, importCache } from "./cache/index.js";
