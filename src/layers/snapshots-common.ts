@@ -128,15 +128,20 @@ export async function repoint(d: SnapshotDirs, chainId: string, id: number): Pro
   await rm(join(snapshotPath(d, id), "uses.json"), { force: true });
 }
 
-export async function listSnapshots(d: SnapshotDirs): Promise<SnapshotInfo[]> {
-  const out: SnapshotInfo[] = [];
+/** Every indexed chain's meta, by chain ID order. */
+async function indexedMetas(d: SnapshotDirs): Promise<(SnapshotMeta & { id: number })[]> {
+  const out: (SnapshotMeta & { id: number })[] = [];
   for (const hex of (await readdir(join(d.dir, "chains"))).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort()) {
     const id = await idOf(d, `sha256:${hex}`);
     if (id === undefined) continue;
     const meta = await readMeta(d, id).catch(() => undefined);
-    if (meta) out.push({ chainId: meta.chainId, parent: meta.parent, diffId: meta.diffId, id });
+    if (meta) out.push({ ...meta, id });
   }
   return out;
+}
+
+export async function listSnapshots(d: SnapshotDirs): Promise<SnapshotInfo[]> {
+  return (await indexedMetas(d)).map(({ chainId, parent, diffId, id }) => ({ chainId, parent, diffId, id }));
 }
 
 export async function removeChain(d: SnapshotDirs, chainId: string): Promise<boolean> {
@@ -154,7 +159,7 @@ export async function prune(d: SnapshotDirs): Promise<void> {
   // Besides indexed chains, whatever a live mount stacks on (an active snapshot or a view of a chain
   // that was flattened meanwhile) must stay until it is unmounted.
   const referenced = await snapshotIdsInUse(dirname(d.dir));
-  for (const info of await listSnapshots(d)) for (const id of (await readMeta(d, info.id)).stack) referenced.add(id);
+  for (const meta of await indexedMetas(d)) for (const id of meta.stack) referenced.add(id);
   const names = (await readdir(d.dir)).filter((n) => /^\d+$/.test(n));
   const owners = new Map<string, string | undefined>();
   for (const name of names) {
