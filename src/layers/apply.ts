@@ -29,6 +29,11 @@ export interface UnpackOptions {
   form: LayerForm;
   /** Where helper files may go (the store's tmp/). */
   tmpDir: string;
+  /**
+   * Upper form only: the parent chain's layer dirs, top first. A directory the tar leaves out but
+   * needs (a parent of an entry) then gets the mode, owner and time it has below, not 0755 root.
+   */
+  lowerDirs?: string[];
   signal?: AbortSignal;
 }
 
@@ -86,8 +91,12 @@ interface PendingNode {
 }
 
 /** Unpacks a plain tar stream into `target`, hardened against every path escape; returns the entry count. */
-export async function applyTar(target: string, tar: AsyncIterable<Buffer>, opts: { form: LayerForm; tmpDir: string; signal?: AbortSignal }): Promise<number> {
-  const state = new ApplyState(target, opts.form);
+export async function applyTar(
+  target: string,
+  tar: AsyncIterable<Buffer>,
+  opts: { form: LayerForm; tmpDir: string; lowerDirs?: string[]; signal?: AbortSignal },
+): Promise<number> {
+  const state = new ApplyState(target, opts.form, opts.lowerDirs ?? []);
   let count = 0;
   for await (const { entry, body } of readTar(tar)) {
     opts.signal?.throwIfAborted();
@@ -113,7 +122,32 @@ class ApplyState {
   private readonly xattrs = new Map<string, Map<string, Buffer>>();
   private readonly dirTimes = new Map<string, number>();
 
-  constructor(private readonly root: string, private readonly form: LayerForm) {}
+  constructor(
+    private readonly root: string,
+    private readonly form: LayerForm,
+    private readonly lowerDirs: string[],
+  ) {}
+
+  /**
+   * The directory at `parts` as the lower layers show it, if they do: the first layer (top first) that has
+   * the path decides; a whiteout or non-directory on the way hides it. Opaque markers are not read: at
+   * worst a hidden directory lends its metadata.
+   */
+  private lowerDir(parts: string[]): Stats | undefined {
+    for (const lower of this.lowerDirs) {
+      for (let i = 1; i <= parts.length; i++) {
+        let st: Stats | undefined;
+        try {
+          st = lstatSync(join(lower, ...parts.slice(0, i)));
+        } catch {
+          break; // not in this layer: look further down
+        }
+        if (!st.isDirectory()) return undefined;
+        if (i === parts.length) return st;
+      }
+    }
+    return undefined;
+  }
 
   private abs(k: string): string {
     return k === "" ? this.root : join(this.root, k);
@@ -167,7 +201,12 @@ class ApplyState {
       if (st) this.remove(k);
       this.nodes.delete(k);
       mkdirSync(this.abs(k));
-      chmodSync(this.abs(k), 0o755);
+      const below = this.form === "upper" ? this.lowerDir(parts.slice(0, i)) : undefined;
+      if (below) {
+        lchownSync(this.abs(k), below.uid, below.gid);
+        this.dirTimes.set(k, Math.floor(below.mtimeMs / 1000));
+      }
+      chmodSync(this.abs(k), below ? below.mode & 0o7777 : 0o755);
       this.knownDirs.add(k);
       this.created.add(k);
     }

@@ -268,7 +268,9 @@ export async function applyInto(
   }
   const snap = await make();
   try {
-    const { diffId } = await unpackLayer(join(snap.path, "fs"), blob, { mediaType: opts.mediaType, form, tmpDir: d.tmp, signal: opts.signal });
+    // The stack below the new snapshot (overlay), for directories the tar needs but leaves out.
+    const lowerDirs = form === "upper" ? snap.stack.slice(1).map((id) => join(snapshotPath(d, id), "fs")) : [];
+    const { diffId } = await unpackLayer(join(snap.path, "fs"), blob, { mediaType: opts.mediaType, form, tmpDir: d.tmp, lowerDirs, signal: opts.signal });
     checkDiffId(opts.diffId, diffId);
     const chainId = childChainId(parent, diffId);
     await register(d, snap.id, { chainId, parent, diffId, stack: snap.stack });

@@ -85,6 +85,27 @@ test("GNU-format long names (././@LongLink) and directory times that survive the
     assert.is(lstatSync(join(dir, "root", long.split("/")[0]!)).mtimeMs, 1234567890_000);
   }));
 
+test("upper form: a parent the tar leaves out takes its mode, owner and time from the layers below", () =>
+  withDir(async (dir) => {
+    const lower = join(dir, "lower");
+    await mkdir(join(lower, "home/app"), { recursive: true });
+    execFileSync("chown", ["1000:1000", join(lower, "home/app")]);
+    execFileSync("chmod", ["0700", join(lower, "home/app")]);
+    execFileSync("touch", ["-d", "@1500000000", join(lower, "home/app")]);
+    const tar = await gnuTar(dir, [["home/app/file", "x"]]);
+    const root = join(dir, "root");
+    await mkdir(root);
+    await applyTar(root, Readable.from([tar]), { form: "upper", tmpDir: dir, lowerDirs: [lower] });
+    const st = lstatSync(join(root, "home/app"));
+    assert.equal([st.uid, st.gid, st.mode & 0o7777, st.mtimeMs], [1000, 1000, 0o700, 1500000000_000]);
+    // Without the lower layers the same tar makes a plain 0755 root directory.
+    const bare = join(dir, "bare");
+    await mkdir(bare);
+    await applyTar(bare, Readable.from([tar]), { form: "upper", tmpDir: dir });
+    const plain = lstatSync(join(bare, "home/app"));
+    assert.equal([plain.uid, plain.mode & 0o7777], [0, 0o755]);
+  }));
+
 test("a damaged layer is LAYER_TAR_INVALID; an unknown media type is LAYER_MEDIA_TYPE_UNKNOWN", () =>
   withDir(async (dir) => {
     const tar = await gnuTar(dir, [["a", "x".repeat(5000)]]);
