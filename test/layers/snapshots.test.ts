@@ -145,6 +145,20 @@ for (const kind of ["overlay", "copy"] as const) {
       assert.ok(tree.includes("bin/cat") && tree.includes("app/main"));
     }));
 
+  test("renaming a lower directory (overlay answers EXDEV, mv copies) gives a whiteout and the new tree", () =>
+    withStore(open, async (store) => {
+      const base = await commitLayer(store, null, makeBase);
+      const moved = await commitLayer(store, base.chainId, async (root) => {
+        execFileSync("mv", [join(root, "usr/lib/deep"), join(root, "usr/lib/moved")]);
+      });
+      const names = tarNames(store.content.path(moved.digest));
+      assert.ok(names.includes("usr/lib/.wh.deep"), names.join("\n"));
+      assert.ok(names.includes("usr/lib/moved/a.so") && names.includes("usr/lib/moved/b.so"));
+      const tree = (await viewTree(store, moved.chainId)).map((l) => l.split(" ")[0]);
+      assert.not.ok(tree.includes("usr/lib/deep"));
+      assert.ok(tree.includes("usr/lib/moved/a.so"));
+    }));
+
   test("an unchanged root commits as empty: no blob, the parent's chain", () =>
     withStore(open, async (store) => {
       const base = await commitLayer(store, null, makeBase);
