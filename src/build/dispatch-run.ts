@@ -3,12 +3,12 @@
  * plus the build args in scope, which are never persisted), USER, WORKDIR, network and mounts; executed
  * by the sandbox on a writable snapshot whose upper dir becomes the layer.
  */
-import { randomBytes } from "node:crypto";
 import { chmod, cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireCacheMount, type CacheInputs } from "../cache/index.js";
 import { resolveInRoot, resolveUserSpec } from "../context/index.js";
 import { envForStep, PROXY_ARGS, type Mount, type RunInstruction, type SourceRef } from "../instructions/index.js";
+import { ownedName } from "../layers/index.js";
 import { runInSandbox, type SandboxMount } from "../sandbox/index.js";
 import { BuildError } from "./errors.js";
 import { DEFAULT_SHELL, envRecord, type StageState } from "./stage-state.js";
@@ -171,7 +171,8 @@ export function commitOptions(services: BuildServices): { sourceDateEpoch?: numb
 
 /** A private temp dir under the store's tmp/, removed after the step. */
 async function scratchDir(services: BuildServices, cleanups: (() => Promise<void>)[]): Promise<string> {
-  const dir = join(services.store.root, "tmp", `run-${process.pid}-${randomBytes(6).toString("hex")}`);
+  // An owned name: if this process dies, the next openStore knows the dir is garbage.
+  const dir = join(services.store.root, "tmp", ownedName(".run"));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;

@@ -10,7 +10,7 @@
 import { link, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ownedName, ownerAlive } from "../layers/process-owner.js";
+import { ownedName, ownerAlive } from "../layers/index.js";
 
 export interface HeldLock {
   release(): Promise<void>;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ownedName } from "../layers/process-owner.js";
+import { ownedName } from "../layers/index.js";
 import { EXPLAIN_ONLY_FIELDS, type Cache, type CacheField, type CacheInputs, type CacheRecord, type NewCacheRecord } from "./cache.js";
 import { explainDifference, FIRST_BUILD } from "./explain.js";
 import { isCacheKey, sameField } from "./key.js";

@@ -69,3 +69,5 @@ export { gc, type GcOptions, type GcResult, type GcRoots, type GcStore } from ".
 export { exportOciLayout, exportOciArchive, exportDockerArchive, type ExportOptions, type DockerArchiveManifestEntry } from "./export.js";
 export { importArchive, type ImportOptions, type ImportedImage } from "./import.js";
 export { importRootfs, type ImportRootfsOptions, type ImportedRootfs } from "./import-rootfs.js";
+// Names for temporary entries under tmp/ that openStore can tell are a dead process's leftovers.
+export { ownedName, ownerAlive } from "./process-owner.js";
