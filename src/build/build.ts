@@ -100,7 +100,8 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
     const secrets = await readSecrets(opts, env);
     const slug = `${contextDir}|${dockerfilePath}`;
     let client: RegistryClient | undefined;
-    const registry = () => (client ??= registryClient({ insecureRegistries: opts.insecureRegistries, env, signal: opts.signal! }, emit));
+    const registry = () =>
+      (client ??= registryClient({ insecureRegistries: opts.insecureRegistries, ...(opts.caFile ? { caFile: opts.caFile } : {}), env, signal: opts.signal! }, emit));
     const closeRegistry = async () => {
       const open = client;
       client = undefined;

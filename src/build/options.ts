@@ -46,6 +46,8 @@ export const buildOptionsSchema = z
     cacheTo: z.array(z.string()).default([]),
     pull: z.boolean().default(false),
     insecureRegistries: z.array(z.string()).default([]),
+    /** Extra CA certificates (PEM) to trust for registries (`--ca-file`); `SSL_CERT_FILE` works too. */
+    caFile: z.string().min(1).optional(),
     onEvent: z.custom<EventSink>((v) => typeof v === "function").optional(),
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
     /** The environment for `--build-arg NAME` and `--secret env=`; default process.env (any object of strings). */

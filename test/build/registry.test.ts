@@ -111,6 +111,21 @@ test("a base that is neither local nor in the registry: BUILD_BASE_NOT_FOUND nam
   assert.is(err?.location?.line, 1);
 });
 
+test("push to a TLS registry: refused without its CA (REGISTRY_TLS), works with caFile", async () => {
+  const tls = await startRegistry({ tls: true });
+  try {
+    const dir = await contextWith("tls", "FROM busybox:latest\nRUN echo over-tls > /t\n");
+    const ref = `${tls.host}/tls/app:1`;
+    const refused = await build({ context: dir, root: source.root, tags: [ref], push: true }).then(() => undefined, (e: { code?: string }) => e);
+    assert.is(refused?.code, "REGISTRY_TLS");
+    const ok = await build({ context: dir, root: source.root, tags: [ref], push: true, caFile: tls.caFile! });
+    const inspect = JSON.parse(execFileSync("skopeo", ["inspect", ...tls.skopeoArgs("src").map((a) => a.replace("--src-", "--")), `docker://${ref}`], { encoding: "utf8" })) as { Digest: string };
+    assert.is(inspect.Digest, ok.digest);
+  } finally {
+    await tls.stop();
+  }
+});
+
 test("push to a registry with basic auth: refused without login, works after `build-image login`; no password in output", async () => {
   const secured = await startRegistry({ auth: "htpasswd" });
   const config = await mkdtemp(join(tmpdir(), "bi-docker-config-"));

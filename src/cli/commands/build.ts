@@ -26,6 +26,7 @@ Options:
       --cache-from SPEC      type=registry,ref=REF (repeatable)
       --cache-to SPEC        type=registry,ref=REF[,mode=min|max] | type=inline
       --insecure-registry HOST  Allow plain http for this registry (repeatable)
+      --ca-file FILE         Extra CA certificates (PEM) to trust for registries
       --iidfile FILE         Write the image ID (config digest) to FILE
       --metadata-file FILE   Write build result metadata (JSON) to FILE
       --progress MODE        auto | tty | plain | json | quiet (default auto)
@@ -113,6 +114,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       "cache-from": { type: "string", multiple: true },
       "cache-to": { type: "string", multiple: true },
       "insecure-registry": { type: "string", multiple: true },
+      "ca-file": { type: "string" },
       iidfile: { type: "string" },
       "metadata-file": { type: "string" },
       progress: { type: "string" },
@@ -158,6 +160,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   if (values.target !== undefined) options.target = values.target;
   if (values.platform !== undefined) options.platform = values.platform;
   if (values.root !== undefined) options.root = values.root;
+  if (values["ca-file"] !== undefined) options.caFile = values["ca-file"];
   if (jobs !== undefined) options.jobs = jobs;
   if (io.env.SOURCE_DATE_EPOCH !== undefined && /^\d+$/.test(io.env.SOURCE_DATE_EPOCH)) options.sourceDateEpoch = Number(io.env.SOURCE_DATE_EPOCH);
 
