@@ -46,7 +46,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (opts.signal?.aborted) onOuterAbort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
   try {
-    const result = await buildWith({ ...opts, signal: abort.signal }, env, emit, started);
+    const result = await buildWith({ ...opts, signal: abort.signal }, env, emit, started, (reason) => abort.abort(reason));
     emit({ type: "build-end", durationMs: Date.now() - started, digest: result.digest, imageId: result.imageId });
     return result;
   } catch (err) {
@@ -58,7 +58,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
-async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emit: ReturnType<typeof emitter>, started: number): Promise<BuildResult> {
+async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emit: ReturnType<typeof emitter>, started: number, abort: (reason: unknown) => void): Promise<BuildResult> {
   const contextDir = resolve(opts.context);
   const contextInfo = await stat(contextDir).catch(() => undefined);
   if (!contextInfo?.isDirectory()) {
@@ -118,7 +118,7 @@ async function buildWith(opts: ResolvedBuildOptions, env: NodeJS.ProcessEnv, emi
       });
     }
     const keepClient = opts.push || cacheTo.some((t) => t.type === "registry");
-    const { state, steps, keys } = await solve(plan, { store, cache, context, options: opts, emit, sandboxDir, secrets, created, pull }, slug).finally(async () => {
+    const { state, steps, keys } = await solve(plan, { store, cache, context, options: opts, emit, sandboxDir, secrets, created, pull }, slug, abort).finally(async () => {
       if (!keepClient) await closeRegistry();
     });
 

@@ -45,12 +45,17 @@ export interface SolveResult {
   keys: string[];
 }
 
-export async function solve(plan: BuildPlan, base: SolverServices, slug: string): Promise<SolveResult> {
+/**
+ * Runs the plan's stages. `abort` is called with the first failure, so the steps still running in other
+ * stages (which watch the same signal) stop instead of finishing work nobody will use.
+ */
+export async function solve(plan: BuildPlan, base: SolverServices, slug: string, abort: (reason: unknown) => void): Promise<SolveResult> {
   const slots = new Slots(base.options.jobs);
   const results = new Map<number, Promise<StageState>>();
   const images = new Map<string, Promise<{ chainId: string | null; state: StageState }>>();
   const steps: { id: string; cached: boolean }[] = [];
   const keys: string[] = [];
+  let firstFailure: { error: unknown } | undefined;
   const services: BuildServices = {
     ...base,
     stageResult(index) {
@@ -136,12 +141,18 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string)
   for (const index of plan.order) {
     const stage = plan.byIndex.get(index)!;
     const promise = runStage(stage);
-    promise.catch(() => undefined);
+    promise.catch((err: unknown) => {
+      firstFailure ??= { error: err };
+      abort(err);
+    });
     results.set(index, promise);
   }
   try {
     const state = await results.get(plan.target)!;
     return { state, steps, keys };
+  } catch (err) {
+    // The stage that failed first says what went wrong; the others only stopped because of it.
+    throw firstFailure ? firstFailure.error : err;
   } finally {
     // Let every other stage finish or fail (they stop at the abort) before the caller cleans up.
     await Promise.allSettled(results.values());

@@ -90,4 +90,17 @@ await build({ context: ${JSON.stringify(context)}, root: ${JSON.stringify(root)}
   }
 });
 
+test("a failing stage stops a slow parallel stage at once, and its error is the one reported", async () => {
+  await writeFile(join(context, "Dockerfile"), "FROM busybox:latest AS slow\nRUN sleep 30 && echo never > /x\n\nFROM busybox:latest AS broken\nRUN sleep 0.5 && exit 4\n\nFROM busybox:latest\nCOPY --from=slow /x /x\nCOPY --from=broken /etc/passwd /p\n");
+  const started = Date.now();
+  const err = await build({ context, root, jobs: 2 }).then(() => undefined, (e: unknown) => e);
+  assert.ok(isBuildError(err));
+  assert.is(err.code, "BUILD_RUN_FAILED");
+  assert.is(err.exitCode, 4);
+  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms: the slow stage was not stopped`);
+  assert.is(mountsUnder(root).length, 0, "no mount left");
+  const sleepers = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((l) => l.startsWith("sleep 30"));
+  assert.equal(sleepers, []);
+});
+
 test.run();
