@@ -20,6 +20,7 @@ import {
   type SourceRoot,
 } from "../context/index.js";
 import type { AddInstruction, CopyInstruction } from "../instructions/index.js";
+import { runInSnapshot } from "../layers/index.js";
 import { BuildError } from "./errors.js";
 import { commitOptions } from "./dispatch-run.js";
 import { cachedLayerStep, commitResult, type BuildServices, type Step, type StepOutcome } from "./step.js";
@@ -103,21 +104,17 @@ async function copySources(services: BuildServices, state: StageState, step: Ste
       },
     };
     return cachedLayerStep(services, state, step, inputs, async () => {
-      const active = await services.store.snapshots.prepare(state.chainId);
-      try {
-        const owner: Owner | undefined = instr.chown === undefined ? undefined : await resolveOwner(active.root, instr.chown);
+      const { layer } = await runInSnapshot(services.store.snapshots, state.chainId, async (root) => {
+        const owner: Owner | undefined = instr.chown === undefined ? undefined : await resolveOwner(root, instr.chown);
         // URLs and heredocs count as sources too: several of them need a directory destination.
         const sourceCount = (selection?.matchedCount ?? 0) + downloads.length + instr.files.length;
         const options = { workdir, sourceCount, ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
-        if (selection && instr.kind === "add") await addIntoRoot(selection, active.root, instr.dest, options);
-        else if (selection) await copyIntoRoot(selection, active.root, instr.dest, options);
-        for (const download of downloads) await copyDownloadIntoRoot(download, active.root, instr.dest, options);
-        for (const file of instr.files) await writeContentIntoRoot(file.content, active.root, instr.dest, { ...options, name: file.name });
-      } catch (err) {
-        await active.abort();
-        throw err;
-      }
-      return commitResult(await active.commit(commitOptions(services)));
+        if (selection && instr.kind === "add") await addIntoRoot(selection, root, instr.dest, options);
+        else if (selection) await copyIntoRoot(selection, root, instr.dest, options);
+        for (const download of downloads) await copyDownloadIntoRoot(download, root, instr.dest, options);
+        for (const file of instr.files) await writeContentIntoRoot(file.content, root, instr.dest, { ...options, name: file.name });
+      }, commitOptions(services));
+      return commitResult(layer);
     });
   });
 }

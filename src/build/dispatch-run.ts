@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { acquireCacheMount, type CacheInputs } from "../cache/index.js";
 import { resolveInRoot, resolveUserSpec } from "../context/index.js";
 import { envForStep, PROXY_ARGS, type Mount, type RunInstruction, type SourceRef } from "../instructions/index.js";
-import { ownedName } from "../layers/index.js";
+import { ownedName, runInSnapshot } from "../layers/index.js";
 import { runInSandbox, type SandboxMount } from "../sandbox/index.js";
 import { BuildError } from "./errors.js";
 import { DEFAULT_SHELL, envRecord, type StageState } from "./stage-state.js";
@@ -92,7 +92,6 @@ export async function dispatchRun(services: BuildServices, state: StageState, st
     },
   };
   return cachedLayerStep(services, state, step, inputs, async () => {
-    const active = await services.store.snapshots.prepare(state.chainId, withSignal(services));
     const cleanups: (() => Promise<void>)[] = [];
     const tail: string[] = [];
     let partial = "";
@@ -104,50 +103,54 @@ export async function dispatchRun(services: BuildServices, state: StageState, st
       tail.push(...lines);
       if (tail.length > OUTPUT_TAIL_LINES) tail.splice(0, tail.length - OUTPUT_TAIL_LINES);
     };
-    try {
-      const resolved = await sandboxUser(active.root, user);
-      const mounts: SandboxMount[] = [];
-      const extraEnv: Record<string, string> = {};
-      for (const mount of instr.mounts) await prepareMount(services, mount, mounts, extraEnv, cleanups, step);
-      if (script) {
-        const dir = await scratchDir(services, cleanups);
-        const file = join(dir, script.name);
-        await writeFile(file, script.content, { mode: 0o755 });
-        mounts.push({ type: "bind", source: file, target: `${HEREDOC_DIR}/${script.name}`, readonly: true });
-      }
-      const result = await runInSandbox(
-        {
-          rootfs: active.root,
-          ...(active.upperDir ? { upperdir: active.upperDir } : {}),
-          args: argv,
-          env: Object.entries({ ...env, ...extraEnv }).map(([k, v]) => `${k}=${v}`),
-          cwd: workdir,
-          user: resolved,
-          network: network === "none" ? "none" : "host",
-          mounts,
-          onStdout: onOutput("stdout"),
-          onStderr: onOutput("stderr"),
-          ...(services.options.signal ? { signal: services.options.signal } : {}),
-        },
-        { runtime: services.options.runtime, stateDir: services.sandboxDir },
-      );
-      if (partial) tail.push(partial);
-      if (result.exitCode !== 0) {
-        const shown = argv.join(" ").replace(/\s+/g, " ").slice(0, 200);
-        throw new BuildError("BUILD_RUN_FAILED", `process "${shown}" did not complete successfully: exit code: ${result.exitCode}${tail.length ? `\n${tail.map((l) => `  > ${l}`).join("\n")}` : ""}`, {
-          location: instr.location,
-          exitCode: result.exitCode,
-          outputTail: tail,
-          hint: "fix the command (its output is above); the store is unchanged",
-        });
-      }
-    } catch (err) {
-      await runAll(cleanups);
-      await active.abort();
-      throw err;
-    }
-    await runAll(cleanups);
-    return commitResult(await active.commit(commitOptions(services)));
+    const { layer } = await runInSnapshot(
+      services.store.snapshots,
+      state.chainId,
+      async (root, active) => {
+        try {
+          const resolved = await sandboxUser(root, user);
+          const mounts: SandboxMount[] = [];
+          const extraEnv: Record<string, string> = {};
+          for (const mount of instr.mounts) await prepareMount(services, mount, mounts, extraEnv, cleanups, step);
+          if (script) {
+            const dir = await scratchDir(services, cleanups);
+            const file = join(dir, script.name);
+            await writeFile(file, script.content, { mode: 0o755 });
+            mounts.push({ type: "bind", source: file, target: `${HEREDOC_DIR}/${script.name}`, readonly: true });
+          }
+          const result = await runInSandbox(
+            {
+              rootfs: root,
+              ...(active.upperDir ? { upperdir: active.upperDir } : {}),
+              args: argv,
+              env: Object.entries({ ...env, ...extraEnv }).map(([k, v]) => `${k}=${v}`),
+              cwd: workdir,
+              user: resolved,
+              network: network === "none" ? "none" : "host",
+              mounts,
+              onStdout: onOutput("stdout"),
+              onStderr: onOutput("stderr"),
+              ...(services.options.signal ? { signal: services.options.signal } : {}),
+            },
+            { runtime: services.options.runtime, stateDir: services.sandboxDir },
+          );
+          if (partial) tail.push(partial);
+          if (result.exitCode !== 0) {
+            const shown = argv.join(" ").replace(/\s+/g, " ").slice(0, 200);
+            throw new BuildError("BUILD_RUN_FAILED", `process "${shown}" did not complete successfully: exit code: ${result.exitCode}${tail.length ? `\n${tail.map((l) => `  > ${l}`).join("\n")}` : ""}`, {
+              location: instr.location,
+              exitCode: result.exitCode,
+              outputTail: tail,
+              hint: "fix the command (its output is above); the store is unchanged",
+            });
+          }
+        } finally {
+          await runAll(cleanups);
+        }
+      },
+      commitOptions(services),
+    );
+    return commitResult(layer);
   });
 }
 
