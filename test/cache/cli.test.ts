@@ -5,23 +5,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { cacheKey, openCache } from "../../src/cache/index.js";
-import { main } from "../../src/cli/index.js";
+import { runCli } from "../helpers/cli.js";
 import { parseByteSize, parseDuration } from "../../src/cli/commands/prune.js";
 import { openStore } from "../../src/layers/index.js";
 
 async function cli(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => (out += c));
-  stderr.on("data", (c) => (err += c));
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await main(argv, { stdout, stderr, stdin, env });
-  return { code, out, err };
+  const { code, stdout, stderr } = await runCli(argv, { env });
+  return { code, out: stdout, err: stderr };
 }
 
 async function withRoot(fn: (root: string) => Promise<void>) {

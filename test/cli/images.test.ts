@@ -5,9 +5,8 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { main } from "../../src/cli/index.js";
+import { runCli } from "../helpers/cli.js";
 import { resolveLocalImage } from "../../src/layers/local-images.js";
 import { openStore } from "../../src/layers/store.js";
 import { makeBusyboxRoot } from "../helpers/busybox.js";
@@ -24,17 +23,8 @@ async function cli(root: string, ...argv: string[]): Promise<{ code: number; out
 }
 
 async function cliWithInput(root: string, input: Buffer, ...argv: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks: Buffer[] = [];
-  let err = "";
-  stdout.on("data", (c: Buffer) => chunks.push(c));
-  stderr.on("data", (c) => (err += c));
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const code = await main(argv, { stdout, stderr, stdin, env: { BUILD_IMAGE_ROOT: root } });
-  const bytes = Buffer.concat(chunks);
-  return { code, out: bytes.toString(), err, bytes };
+  const { code, stdout, stdoutBytes, stderr } = await runCli(argv, { stdin: input, env: { BUILD_IMAGE_ROOT: root } });
+  return { code, out: stdout, err: stderr, bytes: stdoutBytes };
 }
 
 const commands = suite<Ctx>("image commands");

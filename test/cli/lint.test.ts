@@ -3,18 +3,11 @@ import * as assert from "uvu/assert";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
-import { main } from "../../src/cli/index.js";
+import { runCli } from "../helpers/cli.js";
 
 async function lint(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => (out += c));
-  stderr.on("data", (c) => (err += c));
-  const code = await main(["lint", ...args], { stdout, stderr, stdin: Readable.from([stdin]), env: { PROXY_FROM_ENV: "x" } });
-  return { code, stdout: out, stderr: err };
+  const { code, stdout, stderr } = await runCli(["lint", ...args], { stdin, env: { PROXY_FROM_ENV: "x" } });
+  return { code, stdout, stderr };
 }
 
 let dir = "";
