@@ -45,9 +45,11 @@ export async function pullIntoStore(store: Store, client: RegistryClient, name: 
   const pulled = await client.pullImage(name, {
     platform,
     has: (blob) => store.content.has(blob.digest),
+    // The content store verifies while it writes and renames only on a match: the bytes are hashed once.
     store: async (blob, stream) => {
       await store.content.write(stream, { expected: blob.digest, size: blob.size, ...(signal ? { signal } : {}) });
     },
+    storeVerifies: true,
     ...(signal ? { signal } : {}),
   });
   await store.content.writeBuffer(pulled.bytes, { expected: pulled.digest });

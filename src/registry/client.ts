@@ -5,7 +5,7 @@ import { resolveCredentials, storeCredentials, eraseCredentials, type Credential
 import { discard } from "./dispatch.js";
 import type { RegistryEvent } from "./events.js";
 import type { Platform } from "./platform.js";
-import { fetchBlob, getManifest, getRawManifest, pullImage, type Manifest, type PulledImage, type PulledManifest, type PullImageOptions } from "./pull.js";
+import { fetchBlob, getManifest, getRawManifest, pullImage, type FetchBlobOptions, type Manifest, type PulledImage, type PulledManifest, type PullImageOptions } from "./pull.js";
 import { hasBlob, pushBlob, pushImage, putManifest, type BlobPushResult, type BlobSource, type PushImageOptions, type PushImageResult } from "./push.js";
 import { makeReference, parseReference, type ImageReference } from "./reference.js";
 import { withRedirects, withRetry, type RetryOptions } from "./retry.js";
@@ -34,7 +34,7 @@ export interface RegistryClient {
   /** What the reference names, index or manifest, unresolved. */
   getRawManifest(ref: Ref, options?: { signal?: AbortSignal }): Promise<Manifest>;
   /** The blob's bytes, verified against `digest` while they stream (see pull.ts). */
-  fetchBlob(ref: Ref, digest: string, options?: { size?: number; signal?: AbortSignal }): Readable;
+  fetchBlob(ref: Ref, digest: string, options?: FetchBlobOptions): Readable;
   /** The manifest for a platform, then config and layers in parallel through `options.store`. */
   pullImage(ref: Ref, options: PullImageOptions): Promise<PulledImage>;
   hasBlob(ref: Ref, digest: string, options?: { signal?: AbortSignal }): Promise<boolean>;

@@ -10,6 +10,6 @@ export { resolveCredentials, dockerConfigPath } from "./credentials.js";
 export type { Credentials } from "./credentials.js";
 export * from "./media-types.js";
 export type { RegistryEvent } from "./events.js";
-export type { Manifest, PulledManifest, PulledImage, PullBlob, PullImageOptions } from "./pull.js";
+export type { FetchBlobOptions, Manifest, PulledManifest, PulledImage, PullBlob, PullImageOptions } from "./pull.js";
 export type { BlobSource, BlobPushResult, ManifestSource, PushImageOptions, PushImageResult } from "./push.js";
 export type { RetryOptions } from "./retry.js";

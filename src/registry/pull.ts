@@ -76,18 +76,28 @@ export async function getManifest(ctx: ClientContext, ref: ImageReference, optio
   return { ...child, index: top, platform: entry.platform };
 }
 
+export interface FetchBlobOptions {
+  size?: number;
+  /**
+   * false: the caller checks the digest itself (a content store writing with `expected` does), so the
+   * bytes are not hashed twice. The size is still checked. Default true.
+   */
+  verify?: boolean;
+  signal?: AbortSignal;
+}
+
 /**
  * Streams a blob, hashing as it goes. The stream fails with REGISTRY_DIGEST_MISMATCH at the end if the
  * bytes are wrong, so a caller that writes to a temp file and renames on success never keeps bad data.
  * A download cut off midway is resumed with `Range` (or re-read and skipped, if the registry ignores it).
  */
-export function fetchBlob(ctx: ClientContext, ref: ImageReference, digest: string, options: { size?: number; signal?: AbortSignal } = {}): Readable {
+export function fetchBlob(ctx: ClientContext, ref: ImageReference, digest: string, options: FetchBlobOptions = {}): Readable {
   const { algorithm, hex } = splitDigest(digest);
   const signal = combineSignals(ctx.signal, options.signal);
   const retries = ctx.retry.retries ?? 4;
 
   async function* chunks(): AsyncGenerator<Buffer> {
-    const hash = createHash(algorithm);
+    const hash = options.verify === false ? undefined : createHash(algorithm);
     let offset = 0;
     for (let attempt = 0; ; attempt++) {
       const res = await expect(ctx, ref, `blob ${digest}`, [200, 206], {
@@ -112,7 +122,7 @@ export function fetchBlob(ctx: ClientContext, ref: ImageReference, digest: strin
             chunk = chunk.subarray(dropped);
             if (chunk.length === 0) continue;
           }
-          hash.update(chunk);
+          hash?.update(chunk);
           offset += chunk.length;
           if (options.size !== undefined && offset > options.size) throw sizeMismatch(ref, digest, options.size, `more than ${options.size}`);
           yield chunk;
@@ -127,9 +137,11 @@ export function fetchBlob(ctx: ClientContext, ref: ImageReference, digest: strin
         res.body.destroy();
       }
     }
-    const actual = `${algorithm}:${hash.digest("hex")}`;
     if (options.size !== undefined && offset !== options.size) throw sizeMismatch(ref, digest, options.size, String(offset));
-    if (actual !== `${algorithm}:${hex}`) throw digestMismatch(ref, `blob ${digest}`, digest, actual);
+    if (hash) {
+      const actual = `${algorithm}:${hash.digest("hex")}`;
+      if (actual !== `${algorithm}:${hex}`) throw digestMismatch(ref, `blob ${digest}`, digest, actual);
+    }
     ctx.emit({ type: "blob", action: "pulled", repository: ref.repository, digest, size: offset });
   }
 
@@ -153,6 +165,8 @@ export interface PullImageOptions {
    * ended without error. Must consume the stream (and reject if it fails).
    */
   store: (blob: PullBlob, stream: Readable) => Promise<void>;
+  /** The store checks each blob's digest itself (e.g. a content store writing with `expected`): hash once. */
+  storeVerifies?: boolean;
   signal?: AbortSignal;
 }
 
@@ -175,7 +189,7 @@ export async function pullImage(ctx: ClientContext, ref: ImageReference, options
   const fetched: string[] = [];
   await forEachLimited(blobs, options.concurrency ?? 3, async (blob) => {
     if (await options.has?.(blob)) return;
-    await options.store(blob, fetchBlob(ctx, ref, blob.digest, { size: blob.size, signal }));
+    await options.store(blob, fetchBlob(ctx, ref, blob.digest, { size: blob.size, signal, ...(options.storeVerifies ? { verify: false } : {}) }));
     fetched.push(blob.digest);
   });
   return { ...pulled, config: manifest.config, layers: manifest.layers, fetched };

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { build } from "./support.js";
 import { inspectImage, storeWithBusybox } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { startRegistryProxy } from "../helpers/registry-proxy.js";
 import { exportOciLayout, hostPlatform, openStore } from "../../src/layers/index.js";
 import { makeTestImage, makeTestIndex, writeOciLayout } from "../helpers/test-image.js";
 import type { BuildEvent } from "../../src/build/index.js";
@@ -97,6 +98,27 @@ test("FROM a two-platform index skopeo pushed: the host's image is pulled and us
       assert.is(image.config.architecture, host);
     });
   } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+});
+
+test("a base whose layer arrives with wrong bytes: the build fails with the digest error, nothing is stored", async () => {
+  const ref = `${registry.host}/team/corrupt:1`;
+  const pushed = await build({ context: await contextWith("corrupt-base", "FROM busybox:latest\nRUN echo will-be-corrupted > /c\n"), root: source.root, tags: [ref], push: true });
+  const layer = pushed.manifest.layers.at(-1)!.digest;
+  const proxy = await startRegistryProxy(registry.host, (req) => (req.path.includes(layer) ? { kind: "corrupt" } : { kind: "pass" }));
+  const fresh = await mkdtemp(join(tmpdir(), "bi-fresh-root-"));
+  try {
+    const err = await build({ context: await contextWith("corrupt-child", `FROM ${proxy.host}/team/corrupt:1\nRUN true\n`), root: fresh }).then(
+      () => undefined,
+      (e: { code?: string; cause?: { code?: string } }) => e,
+    );
+    assert.is(err?.code, "BUILD_BASE_NOT_FOUND");
+    assert.is(err?.cause?.code, "BLOB_DIGEST_MISMATCH");
+    assert.not.ok((await readdir(join(fresh, "blobs/sha256"))).includes(layer.slice(7)), "the bad layer was not stored");
+    assert.equal(await readdir(join(fresh, "tmp")), [], "and no partial file is left");
+  } finally {
+    await proxy.stop();
     await rm(fresh, { recursive: true, force: true });
   }
 });
