@@ -103,7 +103,8 @@ export async function solve(plan: BuildPlan, base: SolverServices, slug: string,
         else if (stage.base.kind === "stage") state = cloneState(await services.stageResult(stage.base.index), label(stage));
         else {
           const image = await imageState(stage.base.ref).catch((err: unknown) => {
-            throw err instanceof BuildError && err.code === "BUILD_BASE_NOT_FOUND" ? new BuildError(err.code, err.message, { location: stage.location, ...(err.hint ? { hint: err.hint } : {}) }) : err;
+            if (!(err instanceof BuildError && err.code === "BUILD_BASE_NOT_FOUND")) throw err;
+            throw new BuildError(err.code, err.message, { location: stage.location, ...(err.hint ? { hint: err.hint } : {}), ...(err.cause !== undefined ? { cause: err.cause } : {}) });
           });
           state = cloneState(image.state, label(stage));
           triggers = state.config.config?.OnBuild ?? [];
