@@ -7,13 +7,16 @@ import type { CacheInputs } from "../cache/index.js";
 import { join } from "node:path";
 import {
   addIntoRoot,
+  applyChmod,
   copyDownloadIntoRoot,
   copyIntoRoot,
   downloadUrl,
   isUrlSource,
+  parseChmod,
   resolveUserSpec,
   selectSources,
   writeContentIntoRoot,
+  type Chmod,
   type Download,
   type Owner,
   type Selection,
@@ -28,14 +31,14 @@ import type { StageState } from "./stage-state.js";
 
 type CopyLike = CopyInstruction | AddInstruction;
 
-/** `--chmod` as a number: octal only for now (symbolic modes are a clear error). */
-export function parseChmod(instr: CopyLike): number | undefined {
+/** `--chmod`: octal, or symbolic (`u+x,g-w`) applied to each entry's own mode. */
+function chmodOf(instr: CopyLike): Chmod | undefined {
   if (instr.chmod === undefined) return undefined;
-  if (/^[0-7]{3,4}$/.test(instr.chmod)) return parseInt(instr.chmod, 8);
-  throw new BuildError("BUILD_UNSUPPORTED", `--chmod=${instr.chmod}: only octal modes (e.g. 0755) are supported`, {
-    location: instr.location,
-    hint: "write the mode in octal",
-  });
+  const chmod = parseChmod(instr.chmod);
+  if (chmod === undefined) {
+    throw new BuildError("BUILD_INVALID_CHMOD", `--chmod=${instr.chmod} is not a mode`, { location: instr.location, hint: "write it in octal (0755) or symbolically (u+x,g-w)" });
+  }
+  return chmod;
 }
 
 /** Where the sources come from: the context, or a stage's or image's root filesystem (mounted read-only). */
@@ -79,7 +82,7 @@ export async function dispatchCopy(services: BuildServices, state: StageState, s
 }
 
 async function copySources(services: BuildServices, state: StageState, step: Step, instr: CopyLike, locals: string[], downloads: Download[]): Promise<StepOutcome> {
-  const chmod = parseChmod(instr);
+  const chmod = chmodOf(instr);
   const workdir = state.config.config?.WorkingDir || "/";
   return withSourceRoot(services, instr, async (source) => {
     const selection: Selection | undefined = locals.length > 0 ? await selectSources(source, locals, selectOptions(instr)) : undefined;
@@ -111,8 +114,9 @@ async function copySources(services: BuildServices, state: StageState, step: Ste
         const options = { workdir, sourceCount, ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
         if (selection && instr.kind === "add") await addIntoRoot(selection, root, instr.dest, options);
         else if (selection) await copyIntoRoot(selection, root, instr.dest, options);
-        for (const download of downloads) await copyDownloadIntoRoot(download, root, instr.dest, options);
-        for (const file of instr.files) await writeContentIntoRoot(file.content, root, instr.dest, { ...options, name: file.name });
+        // A downloaded file starts as 0600 and a heredoc file as 0644 (BuildKit); --chmod applies to those.
+        for (const download of downloads) await copyDownloadIntoRoot(download, root, instr.dest, { ...options, chmod: applyChmod(chmod ?? 0o600, 0o600, false) });
+        for (const file of instr.files) await writeContentIntoRoot(file.content, root, instr.dest, { ...options, chmod: applyChmod(chmod ?? 0o644, 0o644, false), name: file.name });
       }, commitOptions(services));
       return commitResult(layer);
     });
@@ -125,7 +129,7 @@ function selectOptions(instr: CopyLike) {
 
 
 /** The Merkle digest of the selection and one digest per path; the context keeps a memo, other roots do not. */
-async function describe(services: BuildServices, source: SourceRoot, selection: Selection, chmod: number | undefined) {
+async function describe(services: BuildServices, source: SourceRoot, selection: Selection, chmod: Chmod | undefined) {
   const options = chmod !== undefined ? { chmod } : {};
   return (source === services.context ? services.context.hasher : selection.hasher).describeSelection(selection, options);
 }

@@ -9,6 +9,7 @@ import { basename, join, posix } from "node:path";
 import { clearTarget, destNotDir, ensureDirInRoot, resolveDestination, type DestinationOptions } from "./dest.js";
 import { ContextError } from "./errors.js";
 import { resolveInRoot } from "./in-root.js";
+import type { Chmod } from "./chmod.js";
 import { landedMetadata } from "./landed.js";
 import type { SelectedEntry, Selection } from "./select.js";
 
@@ -19,7 +20,7 @@ export interface Owner {
 
 export interface CopyOptions extends DestinationOptions {
   chown?: Owner;
-  chmod?: number;
+  chmod?: Chmod;
   signal?: AbortSignal;
 }
 

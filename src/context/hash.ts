@@ -7,12 +7,13 @@ import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
+import type { Chmod } from "./chmod.js";
 import { landedMetadata } from "./landed.js";
 import type { SelectedEntry, Selection } from "./select.js";
 
 export interface HashOptions {
   /** `--chmod`: the mode every copied file and directory gets. */
-  chmod?: number;
+  chmod?: Chmod;
   /** `--chown`, resolved to numbers. */
   chown?: { uid: number; gid: number };
   signal?: AbortSignal;

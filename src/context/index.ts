@@ -21,3 +21,4 @@ export { resolveUserSpec, type ResolvedUser, type ResolveUserOptions } from "./u
 export { addIntoRoot, type AddOptions } from "./add.js";
 export { detectArchive, extractArchive, type ArchiveFormat, type ExtractOptions } from "./archive.js";
 export { downloadUrl, copyDownloadIntoRoot, isUrlSource, type Download, type DownloadOptions, type UrlCopyOptions } from "./url.js";
+export { parseChmod, applyChmod, type Chmod } from "./chmod.js";

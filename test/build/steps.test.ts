@@ -115,6 +115,17 @@ test("a step that changes nothing makes no layer; a heredoc with a shebang runs 
   assert.is(result.manifest.layers.length, 2);
 });
 
+test("COPY --chmod symbolic changes each file's own mode; heredoc files start at 0644", async () => {
+  await writeFile(join(context, "plain.txt"), "p\n");
+  await writeFile(join(context, "tool.sh"), "#!/bin/sh\n", { mode: 0o750 });
+  await buildText("FROM busybox:latest\nCOPY --chmod=u+x,g-w,o=r plain.txt tool.sh /files/\nCOPY --chmod=go-r <<EOF /files/heredoc\nh\nEOF\n", "chmod:1");
+  await inspectImage(root, "chmod:1", async (stat) => {
+    assert.is((await stat("/files/plain.txt"))?.mode, 0o744);
+    assert.is((await stat("/files/tool.sh"))?.mode, 0o754);
+    assert.is((await stat("/files/heredoc"))?.mode, 0o600);
+  });
+});
+
 test("SOURCE_DATE_EPOCH: the same build on two fresh roots gives the same digest", async () => {
   const dockerfile = "FROM busybox:latest\nCOPY Dockerfile /copied\nRUN echo stable > /f && touch /g\n";
   const a = await buildText(dockerfile, "repro:1", { sourceDateEpoch: 1700000000 });
