@@ -142,14 +142,21 @@ export async function importCache(store: Store, cache: Cache, ref: string, optio
 
 async function fetchBlobs(store: Store, client: RegistryClient, ref: string, blobs: { digest: string; size: number }[], options: ImportCacheOptions): Promise<void> {
   const queue = [...blobs];
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let blob = queue.shift(); blob; blob = queue.shift()) {
+    // After a failure no new blob starts, and the import settles once those in flight have finished.
+    for (let blob = queue.shift(); blob && !failure; blob = queue.shift()) {
       const signal = options.signal ? { signal: options.signal } : {};
-      // The content store checks the digest as it writes: no second hash in the client.
-      await store.content.write(client.fetchBlob(ref, blob.digest, { size: blob.size, verify: false, ...signal }), { expected: blob.digest, size: blob.size, ...signal });
+      try {
+        // The content store checks the digest as it writes: no second hash in the client.
+        await store.content.write(client.fetchBlob(ref, blob.digest, { size: blob.size, verify: false, ...signal }), { expected: blob.digest, size: blob.size, ...signal });
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 3, queue.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 /**
