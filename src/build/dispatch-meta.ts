@@ -32,7 +32,7 @@ export function applyMeta(state: StageState, instr: MetaInstruction): void {
       break;
     case "expose": {
       const ports = { ...config.ExposedPorts };
-      for (const port of instr.ports) ports[port.includes("/") ? port.toLowerCase() : `${port}/tcp`] = {};
+      for (const port of instr.ports) for (const key of exposedPortKeys(port)) ports[key] = {};
       config.ExposedPorts = ports;
       break;
     }
@@ -79,6 +79,14 @@ export function applyMeta(state: StageState, instr: MetaInstruction): void {
       // Build args reach RUN's environment but are never written to the image config.
       break;
   }
+}
+
+/** `80`, `53/udp`, `8000-8002/tcp` → the config's keys, one per port (Docker expands ranges). */
+export function exposedPortKeys(spec: string): string[] {
+  const [ports = "", proto = "tcp"] = spec.toLowerCase().split("/");
+  const [first, last = first] = ports.split("-").map(Number) as [number, number?];
+  if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) return [`${ports}/${proto}`];
+  return Array.from({ length: last - first + 1 }, (_, i) => `${first + i}/${proto}`);
 }
 
 /** WORKDIR: relative paths are joined to the current one, as Docker does. */

@@ -158,7 +158,7 @@ for (const runtime of ["unshare", "runc"] as const) {
       assert.is(image.config.author, "someone@example.com");
       assert.ok(c.Env?.includes("A=1") && c.Env?.includes("B=two words") && c.Env?.includes("LEGACY=legacy value"));
       assert.equal(c.Labels, { "com.example.a": "x", "com.example.b": "y" });
-      assert.equal(Object.keys(c.ExposedPorts ?? {}).sort(), ["443/tcp", "53/udp", "80/tcp"]);
+      assert.equal(Object.keys(c.ExposedPorts ?? {}).sort(), ["443/tcp", "53/udp", "80/tcp", "8000/tcp", "8001/tcp", "8002/tcp"]);
       assert.equal(Object.keys(c.Volumes ?? {}).sort(), ["/data", "/logs"]);
       assert.is(c.WorkingDir, "/app/sub");
       assert.is(c.StopSignal, "SIGTERM");
