@@ -95,8 +95,12 @@ export function nextWorkdir(state: StageState, path: string): string {
   return posix.resolve(current, path);
 }
 
-/** How the history shows an instruction, BuildKit style: the expanded instruction text. */
+/** How the history shows an instruction, BuildKit style: ENV, LABEL and USER with their values expanded. */
 export function historyText(instr: Instruction): string {
+  const quote = (v: string) => (/[\s"]/.test(v) ? JSON.stringify(v) : v);
+  if (instr.expanded && instr.kind === "env") return `ENV ${instr.env.map((p) => `${p.key}=${quote(p.value)}`).join(" ")}`;
+  if (instr.expanded && instr.kind === "label") return `LABEL ${instr.labels.map((p) => `${p.key}=${quote(p.value)}`).join(" ")}`;
+  if (instr.expanded && instr.kind === "user") return `USER ${instr.user}`;
   const text = instr.node.original.replace(/\\\r?\n\s*/g, "").replace(/\s+/g, " ").trim();
   const keyword = instr.node.keyword;
   return `${keyword}${text.slice(keyword.length)}`;

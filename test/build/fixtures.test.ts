@@ -148,6 +148,10 @@ for (const runtime of ["unshare", "runc"] as const) {
       assert.ok(env.includes("APP_VERSION=2.5"));
       assert.ok(!env.some((e) => e.startsWith("FLAVOR=") || e.startsWith("VERSION=")));
       assert.equal(image.config.config?.Labels, { version: "2.5", flavor: "plain" });
+      const history = (image.config.history ?? []).map((h) => h.created_by);
+      assert.ok(history.includes("ENV APP_VERSION=2.5"), "history shows ENV expanded, as BuildKit");
+      assert.ok(history.includes("LABEL version=2.5 flavor=plain"));
+      assert.ok(history.some((h) => h?.startsWith("RUN |2 VERSION=2.5 FLAVOR=plain /bin/sh -c echo")), "RUN history names the build args it saw");
     });
   });
 
