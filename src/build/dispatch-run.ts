@@ -3,7 +3,7 @@
  * plus the build args in scope, which are never persisted), USER, WORKDIR, network and mounts; executed
  * by the sandbox on a writable snapshot whose upper dir becomes the layer.
  */
-import { chmod, cp, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireCacheMount, type CacheInputs } from "../cache/index.js";
 import { resolveInRoot, resolveUserSpec } from "../context/index.js";
@@ -111,7 +111,7 @@ export async function dispatchRun(services: BuildServices, state: StageState, st
           const resolved = await sandboxUser(root, user);
           const mounts: SandboxMount[] = [];
           const extraEnv: Record<string, string> = {};
-          for (const mount of instr.mounts) await prepareMount(services, mount, mounts, extraEnv, cleanups, step);
+          for (const mount of instr.mounts) await prepareMount(services, mount, mounts, extraEnv, cleanups);
           if (script) {
             const dir = await scratchDir(services, cleanups);
             const file = join(dir, script.name);
@@ -187,7 +187,6 @@ async function prepareMount(
   mounts: SandboxMount[],
   extraEnv: Record<string, string>,
   cleanups: (() => Promise<void>)[],
-  step: Step,
 ): Promise<void> {
   switch (mount.type) {
     case "tmpfs":
@@ -240,10 +239,27 @@ async function prepareMount(
       mounts.push({ type: "bind", source: file, target: mount.target ?? `/run/secrets/${id}`, readonly: true });
       return;
     }
-    case "ssh":
-      throw new BuildError("BUILD_UNSUPPORTED", `RUN --mount=type=ssh is not supported yet (step ${step.id})`, {
-        hint: "use --mount=type=secret to pass a key for now",
-      });
+    case "ssh": {
+      // The agent's socket itself is bound in (BuildKit proxies it); SSH_AUTH_SOCK points at it.
+      const id = mount.id ?? "default";
+      const agent = services.options.ssh.find((s) => s.id === id);
+      if (!agent) {
+        if (!mount.required) return;
+        throw new BuildError("BUILD_SSH_MISSING", `RUN --mount=type=ssh,id=${id}: no ssh agent was given to the build`, {
+          hint: `pass one with --ssh ${id}=$SSH_AUTH_SOCK (or --ssh ${id} to use SSH_AUTH_SOCK)`,
+        });
+      }
+      const info = await stat(agent.socket).catch(() => undefined);
+      if (!info?.isSocket()) {
+        throw new BuildError("BUILD_SSH_MISSING", `--ssh ${id}=${agent.socket} is not an ssh-agent socket`, {
+          hint: "give the agent's socket (SSH_AUTH_SOCK); key files need an ssh-agent: ssh-add them to one",
+        });
+      }
+      const target = mount.target ?? `/run/buildkit/ssh_agent.${mounts.filter((m) => m.target.startsWith("/run/buildkit/ssh_agent.")).length}`;
+      mounts.push({ type: "bind", source: agent.socket, target, readonly: false });
+      extraEnv.SSH_AUTH_SOCK = target;
+      return;
+    }
   }
 }
 

@@ -32,6 +32,8 @@ export const buildOptionsSchema = z
     /** `--network` default for RUN steps. "default" runs on the host's network (there is no daemon bridge). */
     network: z.enum(["default", "none", "host"]).default("default"),
     secrets: z.array(secretSchema).default([]),
+    /** `--ssh id=SOCKET`: ssh-agent sockets for `RUN --mount=type=ssh` (`default` is the usual id). */
+    ssh: z.array(z.object({ id: z.string().min(1), socket: z.string().min(1) })).default([]),
     outputs: z.array(outputSchema).default([]),
     push: z.boolean().default(false),
     /** Store root; default: BUILD_IMAGE_ROOT, else /var/lib/build-image (root) or $XDG_DATA_HOME/build-image. */

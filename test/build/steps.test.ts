@@ -3,6 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,6 +125,25 @@ test("COPY --chmod symbolic changes each file's own mode; heredoc files start at
     assert.is((await stat("/files/tool.sh"))?.mode, 0o754);
     assert.is((await stat("/files/heredoc"))?.mode, 0o600);
   });
+});
+
+test("RUN --mount=type=ssh binds the agent's socket and sets SSH_AUTH_SOCK; a required one that is missing is an error", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "bi-ssh-"));
+  const agent = createNetServer((socket) => socket.end());
+  const socketPath = join(dir, "agent.sock");
+  await new Promise<void>((r) => agent.listen(socketPath, r));
+  try {
+    await buildText('FROM busybox:latest\nRUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /sock-path\n', "ssh:1", { ssh: [{ id: "default", socket: socketPath }] });
+    await inspectImage(root, "ssh:1", async (stat) => {
+      assert.is((await stat("/sock-path"))?.content, "/run/buildkit/ssh_agent.0\n");
+      assert.is(await stat("/run/buildkit"), undefined, "the mountpoint is not in the layer");
+    });
+    const err = await buildText("FROM busybox:latest\nRUN --mount=type=ssh,id=github,required=true true\n", "ssh:2").then(() => undefined, (e: { code?: string }) => e);
+    assert.is(err?.code, "BUILD_SSH_MISSING");
+  } finally {
+    agent.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test("SOURCE_DATE_EPOCH: the same build on two fresh roots gives the same digest", async () => {

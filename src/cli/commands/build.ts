@@ -19,6 +19,7 @@ Options:
       --no-cache-filter STAGE  Do not use the cache for these stages (repeatable)
       --network MODE         RUN network: default | none | host
       --secret id=ID,src=PATH | id=ID,env=VAR   Expose a secret to RUN --mount=type=secret (repeatable)
+      --ssh ID[=SOCKET]      An ssh-agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK) (repeatable)
       --platform PLATFORM    Target platform (only the host's for now)
   -o, --output SPEC          type=docker,dest=FILE | type=oci,dest=DIR|FILE | type=local,dest=DIR (repeatable)
       --push                 Push the image to every -t after building
@@ -86,6 +87,17 @@ function parseOutput(spec: string): { type: "docker" | "oci" | "local"; dest: st
   return { type, dest: kv.dest };
 }
 
+/** `--ssh default`, `--ssh default=$SSH_AUTH_SOCK`, `--ssh github=/run/agent.sock`. */
+function parseSsh(spec: string, env: NodeJS.ProcessEnv): { id: string; socket: string } {
+  const eq = spec.indexOf("=");
+  const id = eq < 0 ? spec : spec.slice(0, eq);
+  const socket = eq < 0 ? env.SSH_AUTH_SOCK : spec.slice(eq + 1);
+  if (!id) throw new UsageError(`--ssh '${spec}': the id is empty`, "e.g. --ssh default");
+  if (!socket) throw new UsageError(`--ssh ${id}: SSH_AUTH_SOCK is not set`, `give the socket: --ssh ${id}=/path/to/agent.sock`);
+  if (socket.includes(",")) throw new UsageError(`--ssh ${id}: only one agent socket is supported`, "key files need an ssh-agent: ssh-add them to one");
+  return { id, socket };
+}
+
 const PROGRESS_MODES = ["auto", "tty", "plain", "json", "quiet"];
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -107,6 +119,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
       "no-cache-filter": { type: "string", multiple: true },
       network: { type: "string" },
       secret: { type: "string", multiple: true },
+      ssh: { type: "string", multiple: true },
       platform: { type: "string" },
       output: { type: "string", short: "o", multiple: true },
       push: { type: "boolean" },
@@ -146,6 +159,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     noCacheFilter: values["no-cache-filter"] ?? [],
     network: network as "default" | "none" | "host",
     secrets: (values.secret ?? []).map(parseSecret),
+    ssh: (values.ssh ?? []).map((spec) => parseSsh(spec, io.env)),
     outputs: (values.output ?? []).map(parseOutput),
     push: values.push ?? false,
     pull: values.pull ?? false,
