@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/index.js";
+import { main } from "../dist/cli.bundle.mjs";
 
 process.exitCode = await main(process.argv.slice(2));
