@@ -10,19 +10,11 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { addIntoRoot, copyDownloadIntoRoot, detectArchive, downloadUrl, openContext, selectSources } from "../../src/context/index.js";
+import { codeOf } from "../helpers/errors.js";
 
 let base = "";
 let ctxDir = "";
 let rootfs = "";
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-  return "no error";
-}
 
 /** A tar made by tar-stream, for entries GNU tar would refuse to write. */
 async function rawTar(entries: { name: string; type?: "file" | "symlink" | "link" | "directory"; linkname?: string; body?: string }[]): Promise<Buffer> {

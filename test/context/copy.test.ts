@@ -4,6 +4,7 @@ import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, readdir, readlink,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { copyIntoRoot, openContext, resolveUserSpec, selectSources, writeContentIntoRoot, type BuildContext } from "../../src/context/index.js";
+import { codeOf } from "../helpers/errors.js";
 
 let base = "";
 let ctxDir = "";
@@ -13,15 +14,6 @@ async function put(path: string, content = "x", mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, content);
   await chmod(path, mode);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-  return "no error";
 }
 
 async function copy(ctx: BuildContext, patterns: string[], dest: string, opts: Parameters<typeof copyIntoRoot>[3] & Parameters<typeof selectSources>[2] = {}): Promise<void> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { ImageConfig } from "../../src/layers/image-config.js";
 import { writeImage, type LayerDescriptor } from "../../src/layers/image-store.js";
 import type { CommittedLayer } from "../../src/layers/snapshots.js";
+import { runInSnapshot } from "../../src/layers/snapshots-run.js";
 import type { Store } from "../../src/layers/store.js";
 import { makeBusyboxRoot } from "../helpers/busybox.js";
 
@@ -21,14 +22,7 @@ export interface TestImage {
 export async function makeTestImage(store: Store): Promise<TestImage> {
   const layers: Extract<CommittedLayer, { empty: false }>[] = [];
   const step = async (change: (root: string) => Promise<void>) => {
-    const active = await store.snapshots.prepare(layers.at(-1)?.chainId ?? null);
-    try {
-      await change(active.root);
-    } catch (err) {
-      await active.abort();
-      throw err;
-    }
-    const layer = await active.commit({ sourceDateEpoch: 1_700_000_000 });
+    const { layer } = await runInSnapshot(store.snapshots, layers.at(-1)?.chainId ?? null, change, { sourceDateEpoch: 1_700_000_000 });
     if (layer.empty) throw new Error("fixture step changed nothing");
     layers.push(layer);
   };

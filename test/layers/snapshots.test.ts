@@ -15,14 +15,7 @@ import { describeTree, hasCode, mountsBelow, tarList, tarNames, withStore } from
 type Layer = Extract<CommittedLayer, { empty: false }>;
 
 async function commitLayer(store: Store, parent: string | null, change: (root: string) => Promise<void>): Promise<Layer> {
-  const active = await store.snapshots.prepare(parent);
-  try {
-    await change(active.root);
-  } catch (err) {
-    await active.abort();
-    throw err;
-  }
-  const layer = await active.commit({ sourceDateEpoch: 1_700_000_000 });
+  const { layer } = await runInSnapshot(store.snapshots, parent, change, { sourceDateEpoch: 1_700_000_000 });
   assert.not.ok(layer.empty, "expected a non-empty layer");
   return layer as Layer;
 }
