@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { acquireCacheMount, cacheKey, du, openCache, prune, type Cache, type CacheInputs } from "../../src/cache/index.js";
+import { recordLayerStep } from "./support.js";
+import { acquireCacheMount, du, openCache, prune, type Cache } from "../../src/cache/index.js";
 import { hostPlatform, openStore, tagImage, writeImage, type Store } from "../../src/layers/index.js";
 
 const HOUR = 3_600_000;
@@ -21,20 +22,9 @@ async function withStore(fn: (store: Store, cache: Cache) => Promise<void>) {
 
 /** Runs a "step": a snapshot on `parent` holding `bytes` random bytes, recorded in the cache as last used `ageMs` ago. */
 async function step(store: Store, cache: Cache, parent: { key: string; chainId: string } | null, name: string, bytes: number, ageMs: number) {
-  const active = await store.snapshots.prepare(parent?.chainId ?? null);
-  await writeFile(join(active.root, name), randomBytes(bytes));
-  const layer = await active.commit();
-  if (layer.empty) throw new Error("a layer was expected");
-  const inputs: CacheInputs = { kind: "run", fields: { command: `write ${name}` } };
-  const key = cacheKey(parent?.key ?? null, inputs);
-  await cache.put(key, {
-    parent: parent?.key ?? null,
-    inputs,
-    result: { empty: false, chainId: layer.chainId, layer: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, diffId: layer.diffId } },
-    slot: `ctx|Dockerfile|0|${name}`,
-  });
-  await cache.touch(key, Date.now() - ageMs);
-  return { key, chainId: layer.chainId, digest: layer.digest, diffId: layer.diffId, size: layer.size, mediaType: layer.mediaType };
+  const recorded = await recordLayerStep(store, cache, parent, name, { kind: "run", fields: { command: `write ${name}` } }, bytes);
+  await cache.touch(recorded.key, Date.now() - ageMs);
+  return recorded;
 }
 
 test("until: removes records last used before it, then the blobs and snapshots only they held", () =>

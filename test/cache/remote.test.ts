@@ -3,10 +3,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { recordLayerStep } from "./support.js";
 import { Readable } from "node:stream";
 import { cacheKey, exportCache, importCache, inlineCacheValue, INLINE_CACHE_FIELD, openCache, type Cache, type CacheInputs } from "../../src/cache/index.js";
 import { canonicalJson, hostPlatform, MediaType, openStore, sha256Digest, writeImage, type Store } from "../../src/layers/index.js";
@@ -46,19 +46,7 @@ interface Built {
 
 /** A RUN-like step with a real snapshot and layer, recorded in the cache. */
 async function layerStep(store: Store, cache: Cache, parent: Built | null, name: string): Promise<Built> {
-  const active = await store.snapshots.prepare(parent?.chainId ?? null);
-  await writeFile(join(active.root, name), randomBytes(10_000));
-  const layer = await active.commit();
-  if (layer.empty) throw new Error("empty");
-  const inputs: CacheInputs = { kind: "run", fields: { command: `make ${name}`, env: { PATH: "/bin" } } };
-  const key = cacheKey(parent?.key ?? null, inputs);
-  await cache.put(key, {
-    parent: parent?.key ?? null,
-    inputs,
-    result: { empty: false, chainId: layer.chainId, layer: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, diffId: layer.diffId } },
-    slot: `ctx|Dockerfile|0|${name}`,
-  });
-  return { key, chainId: layer.chainId, inputs };
+  return recordLayerStep(store, cache, parent, name, { kind: "run", fields: { command: `make ${name}`, env: { PATH: "/bin" } } }, 10_000);
 }
 
 async function metaStep(cache: Cache, parent: Built, value: string): Promise<Built> {
