@@ -4,6 +4,7 @@
  * mtime-only change is a hit and any content, mode or owner change is a miss.
  */
 import type { CacheInputs } from "../cache/index.js";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   addIntoRoot,
@@ -23,7 +24,7 @@ import {
   type SourceRoot,
 } from "../context/index.js";
 import type { AddInstruction, CopyInstruction } from "../instructions/index.js";
-import { runInSnapshot } from "../layers/index.js";
+import { ownedName, runInSnapshot } from "../layers/index.js";
 import { BuildError } from "./errors.js";
 import { commitOptions } from "./dispatch-run.js";
 import { cachedLayerStep, commitResult, type BuildServices, type Step, type StepOutcome } from "./step.js";
@@ -64,12 +65,16 @@ export async function dispatchCopy(services: BuildServices, state: StageState, s
   const urls = instr.kind === "add" ? instr.sources.filter(isUrlSource) : [];
   const locals = instr.sources.filter((s) => !urls.includes(s));
   // ADD <url> is keyed on what it downloaded, so the download happens before the cache lookup (as BuildKit).
+  if (urls.length === 0) return copySources(services, state, step, instr, locals, []);
   const downloads: Download[] = [];
+  // An owned dir under tmp/: what a killed build downloaded is removed by the next openStore.
+  const tmpDir = join(services.store.root, "tmp", ownedName(".add"));
+  await mkdir(tmpDir);
   try {
     for (const url of urls) {
       downloads.push(
         await downloadUrl(url, {
-          tmpDir: join(services.store.root, "tmp"),
+          tmpDir,
           ...(instr.kind === "add" && instr.checksum !== undefined ? { checksum: instr.checksum } : {}),
           ...(services.options.signal ? { signal: services.options.signal } : {}),
         }),
@@ -77,7 +82,7 @@ export async function dispatchCopy(services: BuildServices, state: StageState, s
     }
     return await copySources(services, state, step, instr, locals, downloads);
   } finally {
-    for (const d of downloads) await d.cleanup();
+    await rm(tmpDir, { recursive: true, force: true });
   }
 }
 

@@ -82,7 +82,7 @@ export function applyMeta(state: StageState, instr: MetaInstruction): void {
 }
 
 /** `80`, `53/udp`, `8000-8002/tcp` → the config's keys, one per port (Docker expands ranges). */
-export function exposedPortKeys(spec: string): string[] {
+function exposedPortKeys(spec: string): string[] {
   const [ports = "", proto = "tcp"] = spec.toLowerCase().split("/");
   const [first, last = first] = ports.split("-").map(Number) as [number, number?];
   if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) return [`${ports}/${proto}`];

@@ -5,7 +5,8 @@
 import type { ContainerConfig, HistoryEntry, ImageConfig } from "../layers/index.js";
 import type { CacheLayer } from "../cache/index.js";
 
-export interface StageLayer extends CacheLayer {}
+/** A layer of the image being built: its blob and its diff ID, as the cache records them. */
+export type StageLayer = CacheLayer;
 
 export interface StageState {
   /** What the progress output calls the stage: its name, or its index. */
